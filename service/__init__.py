@@ -1,0 +1,1 @@
+"""The notes service: a REST API for storing notes."""

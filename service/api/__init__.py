@@ -1,0 +1,1 @@
+"""The HTTP edge: routers, dependencies, problem+json handlers and middleware."""

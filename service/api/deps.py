@@ -1,0 +1,96 @@
+"""Request dependencies, declared once as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from service import notes
+from service.api.conditional import parse_if_match
+from service.config import Settings
+from service.models import ID_MAX, Note
+from service.notes import NoteQuery, WriteCondition
+
+SEARCH_MAX_LENGTH = 1_000
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+NoteId = Annotated[
+    int,
+    Path(
+        ge=1,
+        le=ID_MAX,
+        description="The note's id (1 to 2,147,483,647).",
+        examples=[17],
+    ),
+]
+
+
+async def load_note(note_id: NoteId) -> Note:
+    return await notes.get_note(note_id)
+
+
+LoadedNote = Annotated[Note, Depends(load_note)]
+
+
+def write_condition(
+    settings: SettingsDep,
+    if_match: Annotated[
+        list[str] | None,
+        Header(
+            description='Write only if the note\'s ETag is one of these (`"3"`, a list, or `*`). '
+            "A mismatch is a 412 and changes nothing.",
+            examples=['"1"'],
+        ),
+    ] = None,
+) -> WriteCondition:
+    parsed = parse_if_match(if_match) if if_match is not None else None
+    return WriteCondition(if_match=parsed, required=settings.REQUIRE_IF_MATCH)
+
+
+WriteConditionDep = Annotated[WriteCondition, Depends(write_condition)]
+
+IfNoneMatch = Annotated[
+    list[str] | None,
+    Header(description="Answer 304 Not Modified if the note's ETag is one of these, or `*`."),
+]
+
+
+class ListParameters(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(100, ge=1, le=500, description="How many notes at most (1 to 500).")
+    after: int | None = Field(
+        None,
+        ge=0,
+        le=ID_MAX,
+        description="Return the notes after this id, in the chosen order (keyset pagination). "
+        "The `Link` header of a page gives the next one.",
+    )
+    order: Literal["asc", "desc"] = Field("asc", description="By id: ascending or descending.")
+    completed: Literal["true", "false"] | None = Field(None, description="Only notes with this state.")
+    q: str = Field(
+        "",
+        max_length=SEARCH_MAX_LENGTH,
+        description="Case-insensitive substring of the text; `%` and `_` match literally.",
+    )
+
+    def to_query(self) -> NoteQuery:
+        return NoteQuery(
+            limit=self.limit,
+            after=self.after,
+            descending=self.order == "desc",
+            completed=None if self.completed is None else self.completed == "true",
+            search=self.q,
+        )
+
+
+ListParams = Annotated[ListParameters, Query()]

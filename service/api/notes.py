@@ -1,0 +1,126 @@
+"""The /notes routes: each parses, calls a use-case, and answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request, Response
+
+from service import notes
+from service.api.conditional import if_none_match_hits
+from service.api.deps import IfNoneMatch, ListParams, LoadedNote, NoteId, WriteConditionDep
+from service.api.openapi import NOTE_HEADERS, problems
+from service.api.representation import note_list_response, note_response
+from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace
+
+router = APIRouter(prefix="/notes", tags=["notes"])
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def route(method: str, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """Serve `path` with and without a trailing slash (no redirects); document it once."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(path, endpoint, methods=[method], **options)
+        router.add_api_route(
+            path + "/", endpoint, methods=[method], include_in_schema=False, **options
+        )
+        return endpoint
+
+    return register
+
+
+@route(
+    "POST",
+    "",
+    operation_id="create_note",
+    status_code=201,
+    response_model=NoteRead,
+    responses={201: {"headers": NOTE_HEADERS["created"]}, **problems(413, 415, 422)},
+)
+async def create_note(payload: NoteCreate, request: Request) -> Response:
+    """Create a note."""
+    note = await notes.create_note(payload.model_dump())
+    location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
+    return note_response(note, status_code=201, headers={"Location": location})
+
+
+@route(
+    "GET",
+    "",
+    operation_id="list_notes",
+    response_model=list[NoteRead],
+    responses={200: {"headers": NOTE_HEADERS["list"]}, **problems(422)},
+)
+async def list_notes(params: ListParams, request: Request) -> Response:
+    """List notes, a page at a time; the `Link` header leads to the next page."""
+    page = await notes.list_notes(params.to_query())
+    headers = {}
+    if page.has_more:
+        next_url = request.url.include_query_params(after=page.notes[-1].id)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return note_list_response(page.notes, headers)
+
+
+@route(
+    "GET",
+    "/{note_id}",
+    operation_id="get_note",
+    response_model=NoteRead,
+    responses={
+        200: {"headers": NOTE_HEADERS["note"]},
+        304: {"description": "Not modified: If-None-Match names the current ETag.",
+              "headers": NOTE_HEADERS["note"]},
+        **problems(404, 422),
+    },
+)
+async def get_note(note: LoadedNote, if_none_match: IfNoneMatch = None) -> Response:
+    """Fetch a note; with If-None-Match naming its ETag, a 304 without a body."""
+    if if_none_match is not None and if_none_match_hits(if_none_match, note.version):
+        return Response(status_code=304, headers={"ETag": f'"{note.version}"'})
+    return note_response(note)
+
+
+@route(
+    "PATCH",
+    "/{note_id}",
+    operation_id="update_note",
+    response_model=NoteRead,
+    responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
+)
+async def update_note(
+    note_id: NoteId, payload: NotePatch, condition: WriteConditionDep
+) -> Response:
+    """Change some fields of a note; `{}` changes nothing."""
+    changes = payload.model_dump(exclude_unset=True)
+    return note_response(await notes.update_note(note_id, changes, condition))
+
+
+@route(
+    "PUT",
+    "/{note_id}",
+    operation_id="replace_note",
+    response_model=NoteRead,
+    responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
+)
+async def replace_note(
+    note_id: NoteId, payload: NoteReplace, condition: WriteConditionDep
+) -> Response:
+    """Replace a note's text and state; both are required."""
+    return note_response(await notes.update_note(note_id, payload.model_dump(), condition))
+
+
+@route(
+    "DELETE",
+    "/{note_id}",
+    operation_id="delete_note",
+    status_code=204,
+    response_class=Response,
+    responses=problems(404, 412, 422, 428),
+)
+async def delete_note(note_id: NoteId, condition: WriteConditionDep) -> Response:
+    """Delete a note."""
+    await notes.delete_note(note_id, condition)
+    return Response(status_code=204)

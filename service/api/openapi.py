@@ -1,0 +1,90 @@
+"""The OpenAPI document: error responses, headers and problem types that FastAPI cannot infer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from service.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TITLES, Problem
+
+_HEADER_ETAG = {"description": 'The note\'s version, quoted: `"3"`.', "schema": {"type": "string"}}
+_HEADER_LOCATION = {"description": "The new note's path: `/notes/{id}`.", "schema": {"type": "string"}}
+_HEADER_LINK = {
+    "description": 'The next page: `<absolute URL>; rel="next"`. Absent on the last page.',
+    "schema": {"type": "string"},
+}
+_HEADER_RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
+_HEADER_ALLOW = {"description": "The methods this path serves.", "schema": {"type": "string"}}
+
+NOTE_HEADERS: dict[str, dict[str, Any]] = {
+    "note": {"ETag": _HEADER_ETAG},
+    "created": {"ETag": _HEADER_ETAG, "Location": _HEADER_LOCATION},
+    "list": {"Link": _HEADER_LINK},
+}
+
+_DESCRIPTIONS = {
+    404: "The note does not exist.",
+    405: "The path does not serve this method; `Allow` lists those it does.",
+    412: "If-Match does not match the note's current ETag; nothing changed.",
+    413: "The body is larger than the configured limit.",
+    415: "The body is not JSON (`application/json` or `application/*+json`).",
+    422: "The request is malformed or invalid; `errors` has one entry per offending field.",
+    428: "The server requires If-Match on writes (REQUIRE_IF_MATCH).",
+    500: "An unexpected error; it was logged with the request id.",
+    503: "The database is unavailable; retry after `Retry-After` seconds.",
+}
+_EXTRA_HEADERS = {405: {"Allow": _HEADER_ALLOW}, 503: {"Retry-After": _HEADER_RETRY_AFTER}}
+_EVERY_OPERATION = (500, 503)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for these error statuses, as application/problem+json."""
+    return {status: _problem_response(status) for status in statuses}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if status in _EXTRA_HEADERS:
+        response["headers"] = _EXTRA_HEADERS[status]
+    return response
+
+
+def _problem_types_markdown() -> str:
+    rows = "\n".join(f"| `/problems/{slug}` | {title} |" for slug, title in PROBLEM_TITLES.items())
+    return (
+        "Every error is `application/problem+json` (RFC 9457) with `type`, `title`, `status` "
+        "and `detail`; a 422 adds `errors`. The `type` values:\n\n"
+        "| type | title |\n|---|---|\n" + rows
+    )
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=f"{app.description}\n\n{_problem_types_markdown()}",
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            _, definitions = models_json_schema(
+                [(Problem, "serialization")], ref_template="#/components/schemas/{model}"
+            )
+            document.setdefault("components", {}).setdefault("schemas", {}).update(
+                definitions["$defs"]
+            )
+            for path_item in document.get("paths", {}).values():
+                for operation in path_item.values():
+                    for status in _EVERY_OPERATION:
+                        operation["responses"].setdefault(str(status), _problem_response(status))
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,32 @@
+"""How notes go out on the wire: JSON bodies serialized in one pass, and their ETag."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from fastapi.responses import Response
+from pydantic import TypeAdapter
+
+from service.api.conditional import etag
+from service.models import Note
+from service.schemas import NoteRead
+
+JSON = "application/json"
+_NOTE_LIST = TypeAdapter(list[NoteRead])
+
+
+def note_response(
+    note: Note, *, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    body = NoteRead.model_validate(note).model_dump_json()
+    return Response(
+        body,
+        status_code=status_code,
+        media_type=JSON,
+        headers={"ETag": etag(note.version), **(headers or {})},
+    )
+
+
+def note_list_response(notes: Sequence[Note], headers: Mapping[str, str]) -> Response:
+    body = _NOTE_LIST.dump_json(_NOTE_LIST.validate_python(notes, from_attributes=True))
+    return Response(body, media_type=JSON, headers=dict(headers))

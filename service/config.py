@@ -1,0 +1,45 @@
+"""Settings, read from environment variables (and an optional `.env` file) when asked for.
+
+Nothing here is read at import time: `Settings()` reads the environment when it is built,
+so tests set variables and build a fresh app.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    DATABASE_URL: str = Field(
+        default="sqlite://data/notes.sqlite3",
+        description="Tortoise database URL: sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB.",
+    )
+    DB_POOL_MIN_SIZE: int = Field(default=1, ge=0)
+    DB_POOL_MAX_SIZE: int = Field(default=10, ge=1)
+    DB_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0, description="Seconds to open a connection.")
+    DB_COMMAND_TIMEOUT: float = Field(default=10.0, gt=0, description="Seconds a query may run.")
+
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=8000, ge=1, le=65535)
+    LOG_LEVEL: LogLevel = "info"
+    ROOT_PATH: str = Field(default="", description="Path prefix when served behind a proxy.")
+    REQUIRE_IF_MATCH: bool = Field(
+        default=False, description="Refuse PATCH, PUT and DELETE without If-Match (428)."
+    )
+
+    @model_validator(mode="after")
+    def _pool_bounds_are_ordered(self) -> Settings:
+        if self.DB_POOL_MIN_SIZE > self.DB_POOL_MAX_SIZE:
+            raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite://")

@@ -1,0 +1,77 @@
+"""The one Tortoise configuration, shared by the app, the tests, the migrate command and Aerich.
+
+`aerich.ini` names `service.db.TORTOISE_ORM`; it is computed when first looked up (module
+`__getattr__`), from the environment of that moment, so importing this module reads nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise.backends.base.config_generator import expand_db_url
+
+from service.config import Settings
+
+APP_LABEL = "models"
+MODEL_MODULES = ["service.models", "aerich.models"]
+MIGRATIONS_LOCATION = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """Build the Tortoise config dict for the database in `settings`."""
+    connection = expand_db_url(settings.DATABASE_URL)
+    credentials: dict[str, Any] = connection["credentials"]
+    if settings.is_sqlite:
+        ensure_sqlite_directory(credentials["file_path"])
+    else:
+        credentials.update(
+            minsize=settings.DB_POOL_MIN_SIZE,
+            maxsize=settings.DB_POOL_MAX_SIZE,
+            timeout=settings.DB_CONNECT_TIMEOUT,
+            command_timeout=settings.DB_COMMAND_TIMEOUT,
+        )
+    return {
+        "connections": {"default": connection},
+        "apps": {APP_LABEL: {"models": MODEL_MODULES, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def ensure_sqlite_directory(file_path: str) -> None:
+    if file_path != ":memory:":
+        Path(file_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TORTOISE_ORM":
+        return tortoise_config(Settings())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def is_unavailable_error(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached (so the caller should retry later).
+
+    After a PostgreSQL restart the pool heals by itself, but until then queries raise the
+    driver's and the OS's own exceptions, not Tortoise's.
+    """
+    from asyncpg import exceptions as pg
+    from tortoise.exceptions import DBConnectionError
+
+    unavailable = (
+        DBConnectionError,
+        OSError,  # ConnectionRefusedError, ConnectionResetError, socket errors
+        TimeoutError,
+        pg.PostgresConnectionError,
+        pg.InterfaceError,
+        pg.CannotConnectNowError,
+        pg.TooManyConnectionsError,
+        pg.AdminShutdownError,
+    )
+    seen: BaseException | None = exc
+    while seen is not None:  # Tortoise sometimes wraps the driver's error
+        if isinstance(seen, unavailable):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

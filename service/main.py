@@ -1,0 +1,80 @@
+"""The application: `create_app()` wires settings, the database lifecycle, routes and handlers.
+
+Run it with `python -m service serve`, or `uvicorn service.main:create_app --factory`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from tortoise.contrib.fastapi import RegisterTortoise
+
+from service.api import health
+from service.api import notes as notes_api
+from service.api.error_handlers import install_error_handlers
+from service.api.openapi import install_openapi
+from service.api.unexpected import UnexpectedErrorMiddleware
+from service.config import Settings
+from service.db import tortoise_config
+from service.migrate import pending_migrations
+
+logger = logging.getLogger("service")
+
+DESCRIPTION = "Store notes: create, list, fetch, change and delete them over HTTP."
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database is behind the code's migrations: serving would be unsafe."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    async with RegisterTortoise(
+        app,
+        config=tortoise_config(settings),
+        generate_schemas=False,  # Aerich owns the schema
+        add_exception_handlers=False,  # ours never echo driver messages
+    ):
+        pending = await pending_migrations()
+        if pending:
+            raise SchemaOutOfDate(
+                f"The database is behind this code: {len(pending)} migration(s) not applied "
+                f"({', '.join(pending)}). Run `python -m service migrate` first."
+            )
+        yield
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Notes service",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        root_path=settings.ROOT_PATH,
+        redirect_slashes=False,
+        openapi_tags=[
+            {"name": "notes", "description": "Notes: the service's one resource."},
+            {"name": "health", "description": "Liveness and readiness for orchestrators."},
+        ],
+    )
+    app.state.settings = settings
+    app.router.redirect_slashes = False
+    app.include_router(notes_api.router)
+    app.include_router(health.router)
+    install_error_handlers(app)
+    install_openapi(app)
+    app.add_middleware(UnexpectedErrorMiddleware)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn service.main:app` works too, without reading the environment at import time.
+    if name == "app":
+        return create_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,72 @@
+"""Bringing a database to the current schema (Aerich), and checking that it is there.
+
+`apply_migrations` is what `python -m service migrate` runs. On PostgreSQL it holds an
+advisory lock while Aerich upgrades, so replicas that start at once apply each migration
+exactly once: the first takes the lock and migrates, the others wait and then find
+nothing left to do. (Aerich alone is not safe under concurrent upgrades.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+from aerich import Command
+from aerich.models import Aerich
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import OperationalError
+
+from service.config import Settings
+from service.db import APP_LABEL, MIGRATIONS_LOCATION, tortoise_config
+
+# Any constant works; it only has to be the same for every replica.
+_ADVISORY_LOCK_KEY = 0x6E6F746573  # "notes"
+
+
+def migration_files() -> list[str]:
+    """The versions this code knows, in order: the names of the migration files."""
+    files = Path(MIGRATIONS_LOCATION, APP_LABEL).glob("*.py")
+    return sorted((f.name for f in files), key=lambda name: int(name.split("_", 1)[0]))
+
+
+async def pending_migrations() -> list[str]:
+    """Migrations not yet applied to the connected database (Tortoise must be initialised)."""
+    try:
+        applied = set(await Aerich.filter(app=APP_LABEL).values_list("version", flat=True))
+    except OperationalError:  # no aerich table: an empty database
+        applied = set()
+    return [name for name in migration_files() if name not in applied]
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    """Apply every pending migration; returns the names of those applied."""
+    async with _exclusive(settings):
+        command = Command(
+            tortoise_config=tortoise_config(settings), app=APP_LABEL, location=MIGRATIONS_LOCATION
+        )
+        async with command:
+            applied: list[str] = await command.upgrade(run_in_transaction=True)
+            return applied
+
+
+@asynccontextmanager
+async def _exclusive(settings: Settings) -> AsyncIterator[None]:
+    if settings.is_sqlite:
+        yield  # one file, one writer at a time: SQLite serialises the upgrade itself
+        return
+    credentials = expand_db_url(settings.DATABASE_URL)["credentials"]
+    connection = await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+        timeout=settings.DB_CONNECT_TIMEOUT,
+    )
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
+        yield
+    finally:
+        await connection.close()  # closing the session releases the lock

@@ -1,0 +1,83 @@
+"""Fixtures: one migrated throwaway database and one app (with its lifespan) per session.
+
+The suite runs once per backend (TEST_DATABASE=sqlite or postgres); each test starts from
+empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from tortoise import connections
+
+from service.config import Settings
+from service.main import create_app
+from service.migrate import apply_migrations
+from tests.databases import backend, throwaway_database
+
+
+def pytest_report_header() -> str:
+    return f"notes service tests on: {backend()}"
+
+
+@pytest.fixture(scope="session")
+def tmp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("notes")
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_dir: Path) -> AsyncIterator[str]:
+    try:
+        async with throwaway_database(tmp_dir) as url:
+            yield url
+    except OSError as exc:
+        # Asked for PostgreSQL and it is not there: a failure, never a skip.
+        pytest.fail(f"PostgreSQL is not reachable for TEST_DATABASE=postgres: {exc}")
+
+
+@pytest.fixture(scope="session")
+async def settings(database_url: str) -> Settings:
+    settings = Settings(DATABASE_URL=database_url, DB_POOL_MAX_SIZE=10)
+    await apply_migrations(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+async def empty_tables(app: FastAPI) -> None:
+    await connections.get("default").execute_script("DELETE FROM notes")
+
+
+@pytest.fixture
+def override_settings(app: FastAPI) -> Iterator[Callable[..., None]]:
+    """Change the running app's settings for one test: `override_settings(REQUIRE_IF_MATCH=True)`."""
+    original: Settings = app.state.settings
+
+    def override(**changes: object) -> None:
+        app.state.settings = original.model_copy(update=changes)
+
+    yield override
+    app.state.settings = original
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
