@@ -22,8 +22,8 @@ from tortoise import Tortoise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.config import Settings  # noqa: E402
-from service.db import APP_LABEL, MIGRATIONS_LOCATION, tortoise_config  # noqa: E402
+from service.config import Settings
+from service.db import APP_LABEL, MIGRATIONS_LOCATION, tortoise_config
 
 HISTORY = Path(MIGRATIONS_LOCATION, APP_LABEL)
 DIALECT_URLS = {
@@ -107,7 +107,9 @@ async def main(name: str) -> None:
             models_state=models_state.strip() + "\n",
         )
     )
-    print(f"Wrote {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}")
+    print(
+        f"Wrote {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}"
+    )
 
 
 if __name__ == "__main__":

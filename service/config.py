@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     )
     DB_POOL_MIN_SIZE: int = Field(default=1, ge=0)
     DB_POOL_MAX_SIZE: int = Field(default=10, ge=1)
-    DB_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0, description="Seconds to open a connection.")
+    DB_CONNECT_TIMEOUT: float = Field(
+        default=5.0, gt=0, description="Seconds to open a connection."
+    )
     DB_COMMAND_TIMEOUT: float = Field(default=10.0, gt=0, description="Seconds a query may run.")
 
     HOST: str = "127.0.0.1"

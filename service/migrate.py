@@ -34,7 +34,8 @@ def migration_files() -> list[str]:
 async def pending_migrations() -> list[str]:
     """Migrations not yet applied to the connected database (Tortoise must be initialised)."""
     try:
-        applied = set(await Aerich.filter(app=APP_LABEL).values_list("version", flat=True))
+        versions = await Aerich.filter(app=APP_LABEL).values_list("version", flat=True)
+        applied = {str(version) for version in versions}
     except OperationalError:  # no aerich table: an empty database
         applied = set()
     return [name for name in migration_files() if name not in applied]

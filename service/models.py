@@ -1,4 +1,4 @@
-"""Tortoise models. Aerich owns the schema: a change here needs a migration (migrations/README.md)."""
+"""Tortoise models. Aerich owns the schema: a change here needs a migration (see the README)."""
 
 from __future__ import annotations
 

@@ -75,7 +75,11 @@ async def list_notes(query: NoteQuery) -> NotePage:
     if query.search:
         notes = notes.filter(text__icontains=query.search)
     if query.after is not None:
-        notes = notes.filter(id__lt=query.after) if query.descending else notes.filter(id__gt=query.after)
+        notes = (
+            notes.filter(id__lt=query.after)
+            if query.descending
+            else notes.filter(id__gt=query.after)
+        )
     # One row more than asked for tells whether a next page exists, without a COUNT.
     rows = await notes.order_by("-id" if query.descending else "id").limit(query.limit + 1)
     return NotePage(notes=rows[: query.limit], has_more=len(rows) > query.limit)
@@ -96,7 +100,7 @@ async def update_note(note_id: int, changes: Mapping[str, Any], condition: Write
                 )
                 if updated:
                     # Same transaction: the row is still ours, so this is the version we wrote.
-                    return await Note.get(id=note_id).using_db(connection)
+                    return await Note.filter(id=note_id).using_db(connection).get()
         note = await _current_or_raise(note_id, condition)
         if all(getattr(note, name) == value for name, value in changes.items()):
             return note

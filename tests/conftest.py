@@ -20,6 +20,7 @@ from service.config import Settings
 from service.main import create_app
 from service.migrate import apply_migrations
 from tests.databases import backend, throwaway_database
+from tests.servers import Server, running_server
 
 
 def pytest_report_header() -> str:
@@ -69,7 +70,7 @@ async def empty_tables(app: FastAPI) -> None:
 
 @pytest.fixture
 def override_settings(app: FastAPI) -> Iterator[Callable[..., None]]:
-    """Change the running app's settings for one test: `override_settings(REQUIRE_IF_MATCH=True)`."""
+    """Change the running app's settings for a test: `override_settings(REQUIRE_IF_MATCH=True)`."""
     original: Settings = app.state.settings
 
     def override(**changes: object) -> None:
@@ -81,3 +82,10 @@ def override_settings(app: FastAPI) -> Iterator[Callable[..., None]]:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, tmp_dir: Path) -> Iterator[Server]:
+    """The service as a real uvicorn process, on the session's (migrated) database."""
+    with running_server({"DATABASE_URL": settings.DATABASE_URL}, tmp_dir) as server:
+        yield server

@@ -8,7 +8,10 @@ import httpx
 
 
 async def create_note(
-    client: httpx.AsyncClient, *, text: str = "Remember to learn async DB calls!", completed: bool = False
+    client: httpx.AsyncClient,
+    *,
+    text: str = "Remember to learn async DB calls!",
+    completed: bool = False,
 ) -> dict[str, Any]:
     response = await client.post("/notes", json={"text": text, "completed": completed})
     assert response.status_code == 201, response.text
@@ -23,5 +26,6 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
     body: dict[str, Any] = response.json()
     assert body["type"] == f"/problems/{slug}"
     assert body["status"] == status
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     return body

@@ -86,4 +86,3 @@ MODELS_STATE = (
     "zcQCY/O51+0s+82YDik6Gu5q8p0EXG3sYtsg2yvIRTJyDiXldKtd+1aku3HSrRetB36g/q"
     "cvs8cf/tDSfg=="
 )
-

@@ -76,7 +76,9 @@ class ListParameters(BaseModel):
         "The `Link` header of a page gives the next one.",
     )
     order: Literal["asc", "desc"] = Field("asc", description="By id: ascending or descending.")
-    completed: Literal["true", "false"] | None = Field(None, description="Only notes with this state.")
+    completed: Literal["true", "false"] | None = Field(
+        None, description="Only notes with this state."
+    )
     q: str = Field(
         "",
         max_length=SEARCH_MAX_LENGTH,

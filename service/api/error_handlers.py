@@ -63,13 +63,19 @@ def allowed_methods(request: Request) -> list[str]:
     return [
         method
         for method in _METHODS
-        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
     ]
 
 
 def field_error(error: Any) -> dict[str, Any]:
     """One entry of a 422's `errors`, without the offending input (it may be huge or secret)."""
-    return {"loc": [_safe_loc(part) for part in error["loc"]], "msg": error["msg"], "type": error["type"]}
+    return {
+        "loc": [_safe_loc(part) for part in error["loc"]],
+        "msg": error["msg"],
+        "type": error["type"],
+    }
 
 
 def _safe_loc(part: str | int) -> str | int:
@@ -85,4 +91,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error_handler)
 
 
-__all__: Sequence[str] = ["install_error_handlers", "field_error"]
+__all__: Sequence[str] = ["field_error", "install_error_handlers"]

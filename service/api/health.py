@@ -45,4 +45,6 @@ async def ready() -> Response:
 
 
 def _not_ready(detail: str) -> Response:
-    return problem_response(503, "not-ready", detail, title="Not ready", headers={"Retry-After": "5"})
+    return problem_response(
+        503, "not-ready", detail, title="Not ready", headers={"Retry-After": "5"}
+    )

@@ -71,8 +71,10 @@ async def list_notes(params: ListParams, request: Request) -> Response:
     response_model=NoteRead,
     responses={
         200: {"headers": NOTE_HEADERS["note"]},
-        304: {"description": "Not modified: If-None-Match names the current ETag.",
-              "headers": NOTE_HEADERS["note"]},
+        304: {
+            "description": "Not modified: If-None-Match names the current ETag.",
+            "headers": NOTE_HEADERS["note"],
+        },
         **problems(404, 422),
     },
 )

@@ -11,12 +11,18 @@ from pydantic.json_schema import models_json_schema
 from service.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TITLES, Problem
 
 _HEADER_ETAG = {"description": 'The note\'s version, quoted: `"3"`.', "schema": {"type": "string"}}
-_HEADER_LOCATION = {"description": "The new note's path: `/notes/{id}`.", "schema": {"type": "string"}}
+_HEADER_LOCATION = {
+    "description": "The new note's path: `/notes/{id}`.",
+    "schema": {"type": "string"},
+}
 _HEADER_LINK = {
     "description": 'The next page: `<absolute URL>; rel="next"`. Absent on the last page.',
     "schema": {"type": "string"},
 }
-_HEADER_RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
+_HEADER_RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "string"},
+}
 _HEADER_ALLOW = {"description": "The methods this path serves.", "schema": {"type": "string"}}
 
 NOTE_HEADERS: dict[str, dict[str, Any]] = {

@@ -32,7 +32,9 @@ PROBLEM_TITLES: dict[str, str] = {
 
 
 class FieldError(BaseModel):
-    loc: list[str | int] = Field(description="Where the error is: body, query, path or header, then the field.")
+    loc: list[str | int] = Field(
+        description="Where the error is: body, query, path or header, then the field."
+    )
     msg: str = Field(description="What is wrong, for a person.")
     type: str = Field(description="A stable error code, for a program.")
 
@@ -51,7 +53,9 @@ class Problem(BaseModel):
         }
     )
 
-    type: str = Field(description="A URI reference naming the kind of problem, e.g. /problems/not-found.")
+    type: str = Field(
+        description="A URI reference naming the kind of problem, e.g. /problems/not-found."
+    )
     title: str = Field(description="A short summary of the kind of problem.")
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong with this request.")

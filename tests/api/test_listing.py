@@ -9,7 +9,7 @@ from tests.factories import assert_problem, create_note
 
 
 def next_link(response: httpx.Response) -> str | None:
-    link = response.headers.get("link")
+    link: str | None = response.headers.get("link")
     if link is None:
         return None
     url, rel = link.split(";", 1)

@@ -13,7 +13,9 @@ from tests.factories import assert_problem, create_note
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
 
 
-async def test_create_answers_201_with_the_note_location_and_etag(client: httpx.AsyncClient) -> None:
+async def test_create_answers_201_with_the_note_location_and_etag(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post("/notes", json={"text": "Buy milk", "completed": True})
 
     assert response.status_code == 201
@@ -24,7 +26,8 @@ async def test_create_answers_201_with_the_note_location_and_etag(client: httpx.
     assert note["version"] == 1
     assert response.headers["location"] == f"/notes/{note['id']}"
     assert response.headers["etag"] == '"1"'
-    assert ISO_UTC.match(note["created_at"]) and note["created_at"] == note["updated_at"]
+    assert ISO_UTC.match(note["created_at"])
+    assert note["created_at"] == note["updated_at"]
 
 
 async def test_create_defaults_completed_to_false(client: httpx.AsyncClient) -> None:
@@ -33,7 +36,9 @@ async def test_create_defaults_completed_to_false(client: httpx.AsyncClient) -> 
     assert response.json()["completed"] is False
 
 
-async def test_ids_increase_in_creation_order_and_are_never_reused(client: httpx.AsyncClient) -> None:
+async def test_ids_increase_in_creation_order_and_are_never_reused(
+    client: httpx.AsyncClient,
+) -> None:
     first = await create_note(client)
     second = await create_note(client)
     assert second["id"] > first["id"]
@@ -61,7 +66,9 @@ async def test_text_is_stored_and_returned_exactly_as_sent(
     assert fetched["text"] == text == note["text"]
 
 
-async def test_tutorial_flow_post_then_list_with_trailing_slashes(client: httpx.AsyncClient) -> None:
+async def test_tutorial_flow_post_then_list_with_trailing_slashes(
+    client: httpx.AsyncClient,
+) -> None:
     created = await client.post("/notes/", json={"text": "Tutorial note", "completed": False})
     listed = await client.get("/notes/")
 
@@ -136,7 +143,9 @@ async def test_patch_changes_only_the_given_fields_and_bumps_the_version(
     assert changed["version"] == 2
     assert response.headers["etag"] == '"2"'
     assert changed["created_at"] == note["created_at"]
-    assert datetime.fromisoformat(changed["updated_at"]) > datetime.fromisoformat(note["updated_at"])
+    assert datetime.fromisoformat(changed["updated_at"]) > datetime.fromisoformat(
+        note["updated_at"]
+    )
 
 
 @pytest.mark.parametrize("body", [{}, {"text": "same"}, {"text": "same", "completed": False}])

@@ -1,0 +1,25 @@
+"""The real process over real HTTP: what `python -m service serve` gives a caller."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.servers import Server
+
+
+def test_tutorial_requests_work_over_real_http(live_server: Server) -> None:
+    with httpx.Client(base_url=live_server.base_url) as client:
+        created = client.post("/notes/", json={"text": "over the wire", "completed": False})
+        listed = client.get("/notes/")
+        fetched = client.get(f"/notes/{created.json()['id']}")
+
+    assert created.status_code == 201
+    assert created.json() in listed.json()
+    assert fetched.json() == created.json()
+    assert "server" not in created.headers  # no version banner
+
+
+def test_slash_forms_are_not_redirected_over_real_http(live_server: Server) -> None:
+    with httpx.Client(base_url=live_server.base_url, follow_redirects=False) as client:
+        for path in ("/notes", "/notes/"):
+            assert client.get(path).status_code == 200
