@@ -1,6 +1,7 @@
 """Generate the next migration for every supported database.
 
-    uv run python migrations/make.py NAME
+    uv run python migrations/make.py NAME      write migrations/models/<n>_<time>_NAME.py
+    uv run python migrations/make.py --check   exit 1 if the models differ from the migrations
 
 Aerich writes SQL for one dialect at a time, so this runs Aerich offline (no database
 needed) once per dialect on a scratch copy of the history, then writes one migration file
@@ -59,6 +60,10 @@ MODELS_STATE = {models_state}
 '''
 
 
+class NoChanges(Exception):
+    """The models are what the last migration left."""
+
+
 async def generate(dialect: str, name: str, scratch: Path) -> tuple[Path, Any]:
     location = scratch / dialect
     if HISTORY.exists():
@@ -70,7 +75,7 @@ async def generate(dialect: str, name: str, scratch: Path) -> tuple[Path, Any]:
             await command.init(offline=True)
             created = await command.migrate(name, no_input=True, offline=True)
             if not created:
-                raise SystemExit("No changes detected: the models match the last migration.")
+                raise NoChanges
         else:
             await command.init_migrations(safe=True)
     finally:
@@ -112,7 +117,24 @@ async def main(name: str) -> None:
     )
 
 
+async def check() -> int:
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            new_file, _ = await generate("postgres", "pending", Path(scratch))
+        except NoChanges:
+            print("The migrations match the models.")
+            return 0
+    print(f"The models have changes no migration holds (Aerich would write {new_file.name}).")
+    print("Run: uv run python migrations/make.py NAME")
+    return 1
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
-    asyncio.run(main(sys.argv[1]))
+    if sys.argv[1] == "--check":
+        sys.exit(asyncio.run(check()))
+    try:
+        asyncio.run(main(sys.argv[1]))
+    except NoChanges:
+        raise SystemExit("No changes detected: the models match the last migration.") from None

@@ -31,7 +31,11 @@ def postgres_admin_url() -> str:
 
 
 async def connect_admin() -> asyncpg.Connection:
-    credentials = expand_db_url(postgres_admin_url())["credentials"]
+    return await connect_to(postgres_admin_url())
+
+
+async def connect_to(url: str) -> asyncpg.Connection:
+    credentials = expand_db_url(url)["credentials"]
     return await asyncpg.connect(
         host=credentials["host"],
         port=credentials["port"],

@@ -1,0 +1,84 @@
+"""Migrations: Aerich brings an empty database to exactly the schema the models describe, and
+the service refuses to serve a database that is behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service.migrate import migration_files
+from tests.databases import throwaway_database
+from tests.schema_snapshot import snapshot
+from tests.servers import REPO_ROOT, running_server
+
+
+def run(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def aerich(*args: str) -> list[str]:
+    return [sys.executable, "-m", "aerich", "-c", "aerich.ini", *args]
+
+
+async def test_migrations_build_the_schema_the_models_describe(tmp_dir: Path) -> None:
+    async with throwaway_database(tmp_dir) as migrated, throwaway_database(tmp_dir) as reference:
+        assert run([sys.executable, "-m", "service", "migrate"], migrated).returncode == 0
+        made = run([sys.executable, "-m", "tests.schema_snapshot", reference], reference)
+        assert made.returncode == 0, made.stderr
+
+        from_migrations, from_models = await snapshot(migrated), await snapshot(reference)
+
+    assert "notes" in from_migrations
+    assert from_migrations == from_models
+
+
+def test_aerich_has_no_pending_model_changes() -> None:
+    """Fails when a model changes without a migration (migrations/make.py NAME writes one)."""
+    result = subprocess.run(
+        [sys.executable, "migrations/make.py", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_the_aerich_cli_upgrades_an_empty_database(tmp_dir: Path) -> None:
+    async with throwaway_database(tmp_dir) as url:
+        first = run(aerich("upgrade"), url)
+        again = run([sys.executable, "-m", "service", "migrate"], url)
+        history = run(aerich("history"), url)
+
+    assert first.returncode == 0, first.stderr
+    assert all(name in first.stdout for name in migration_files())
+    assert again.stdout.strip() == "The database is up to date."
+    assert all(name in history.stdout for name in migration_files())
+
+
+async def test_the_migrate_command_applies_every_migration_once(tmp_dir: Path) -> None:
+    async with throwaway_database(tmp_dir) as url:
+        first = run([sys.executable, "-m", "service", "migrate"], url)
+        second = run([sys.executable, "-m", "service", "migrate"], url)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [f"Applied migration {name}" for name in migration_files()]
+    assert second.stdout.strip() == "The database is up to date."
+
+
+async def test_the_service_refuses_to_serve_a_database_that_is_behind(tmp_dir: Path) -> None:
+    async with throwaway_database(tmp_dir) as url:
+        with pytest.raises(RuntimeError) as refused, running_server({"DATABASE_URL": url}, tmp_dir):
+            pass
+
+    message = str(refused.value)
+    assert "migration(s) not applied" in message
+    assert "python -m service migrate" in message
