@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import WithJsonSchema
 
 from service import notes
 from service.api.conditional import parse_if_match
@@ -68,7 +69,10 @@ class ListParameters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(100, ge=1, le=500, description="How many notes at most (1 to 500).")
-    after: int | None = Field(
+    # Optional in Python, but "null" means nothing in a query string: document the value only.
+    after: Annotated[
+        int | None, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": ID_MAX})
+    ] = Field(
         None,
         ge=0,
         le=ID_MAX,
@@ -76,9 +80,10 @@ class ListParameters(BaseModel):
         "The `Link` header of a page gives the next one.",
     )
     order: Literal["asc", "desc"] = Field("asc", description="By id: ascending or descending.")
-    completed: Literal["true", "false"] | None = Field(
-        None, description="Only notes with this state."
-    )
+    completed: Annotated[
+        Literal["true", "false"] | None,
+        WithJsonSchema({"type": "string", "enum": ["true", "false"]}),
+    ] = Field(None, description="Only notes with this state.")
     q: str = Field(
         "",
         max_length=SEARCH_MAX_LENGTH,

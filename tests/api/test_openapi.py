@@ -1,0 +1,86 @@
+"""The OpenAPI document describes the contract: operations, errors and headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    spec: dict[str, Any] = response.json()
+    return spec
+
+
+def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        operation["operationId"]: {**operation, "method": method, "path": path}
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def test_each_notes_operation_is_listed_once_with_a_readable_id(document: dict[str, Any]) -> None:
+    notes = {
+        (op["method"], op["path"]): op_id
+        for op_id, op in operations(document).items()
+        if op["path"].startswith("/notes")
+    }
+    assert notes == {
+        ("post", "/notes"): "create_note",
+        ("get", "/notes"): "list_notes",
+        ("get", "/notes/{note_id}"): "get_note",
+        ("patch", "/notes/{note_id}"): "update_note",
+        ("put", "/notes/{note_id}"): "replace_note",
+        ("delete", "/notes/{note_id}"): "delete_note",
+    }
+
+
+def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
+    for op_id, operation in operations(document).items():
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                content = response["content"]
+                assert list(content) == ["application/problem+json"], (op_id, status)
+                assert content["application/problem+json"]["schema"] == {
+                    "$ref": "#/components/schemas/Problem"
+                }
+    problem = document["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("op_id", "statuses"),
+    [
+        ("create_note", {"201", "422", "500", "503"}),
+        ("list_notes", {"200", "422"}),
+        ("get_note", {"200", "304", "404", "422"}),
+        ("update_note", {"200", "404", "412", "422", "428"}),
+        ("replace_note", {"200", "404", "412", "422", "428"}),
+        ("delete_note", {"204", "404", "412", "422", "428"}),
+    ],
+)
+def test_operations_document_their_statuses(
+    document: dict[str, Any], op_id: str, statuses: set[str]
+) -> None:
+    assert statuses <= set(operations(document)[op_id]["responses"])
+
+
+def test_headers_are_documented(document: dict[str, Any]) -> None:
+    ops = operations(document)
+    assert {"Location", "ETag"} <= set(ops["create_note"]["responses"]["201"]["headers"])
+    assert "Link" in ops["list_notes"]["responses"]["200"]["headers"]
+    for op_id in ("get_note", "update_note", "replace_note"):
+        assert "ETag" in ops[op_id]["responses"]["200"]["headers"]
+    assert "Retry-After" in ops["get_note"]["responses"]["503"]["headers"]
+
+
+def test_problem_types_are_documented(document: dict[str, Any]) -> None:
+    description = document["info"]["description"]
+    for slug in ("not-found", "validation-error", "precondition-failed", "method-not-allowed"):
+        assert f"/problems/{slug}" in description
