@@ -4,7 +4,8 @@
     uv run python migrations/make.py --check   exit 1 if the models differ from the migrations
 
 Aerich writes SQL for one dialect at a time, so this runs Aerich offline (no database
-needed) once per dialect on a scratch copy of the history, then writes one migration file
+needed) once per dialect, each in a process of its own, on a scratch copy of the history,
+then writes one migration file
 whose `upgrade(db)` returns the SQL for the dialect of the database it runs against.
 Review the result like any migration before committing it.
 """
@@ -12,7 +13,9 @@ Review the result like any migration before committing it.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +24,8 @@ from typing import Any
 from aerich import Command
 from tortoise import Tortoise
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from service.config import Settings
 from service.db import APP_LABEL, MIGRATIONS_LOCATION, tortoise_config
@@ -92,49 +96,75 @@ def _sql_table(sql_by_dialect: dict[str, str]) -> str:
     return "{\n" + "\n".join(lines) + "\n}"
 
 
-async def main(name: str) -> None:
-    upgrade: dict[str, str] = {}
-    downgrade: dict[str, str] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        for dialect in DIALECT_URLS:
-            new_file, namespace = await generate(dialect, name, Path(scratch))
-            upgrade[dialect] = await namespace["upgrade"](None)
-            downgrade[dialect] = await namespace["downgrade"](None)
-            source = new_file.read_text()
-            models_state = source[source.index("MODELS_STATE = ") + len("MODELS_STATE = ") :]
-    HISTORY.mkdir(parents=True, exist_ok=True)
-    target = HISTORY / new_file.name
-    target.write_text(
-        TEMPLATE.format(
-            stem=new_file.stem,
-            upgrade=_sql_table(upgrade),
-            downgrade=_sql_table(downgrade),
-            models_state=models_state.strip() + "\n",
-        )
-    )
-    print(
-        f"Wrote {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}"
-    )
-
-
-async def check() -> int:
+async def generate_one(dialect: str, name: str) -> None:
+    """In a process of its own (Aerich keeps class-level state): print what Aerich wrote."""
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            new_file, _ = await generate("postgres", "pending", Path(scratch))
+            new_file, namespace = await generate(dialect, name, Path(scratch))
         except NoChanges:
-            print("The migrations match the models.")
-            return 0
-    print(f"The models have changes no migration holds (Aerich would write {new_file.name}).")
+            print(json.dumps(None))
+            return
+        source = new_file.read_text()
+        print(
+            json.dumps(
+                {
+                    "file": new_file.name,
+                    "upgrade": await namespace["upgrade"](None),
+                    "downgrade": await namespace["downgrade"](None),
+                    "models_state": source[source.index("MODELS_STATE = ") + 15 :].strip(),
+                }
+            )
+        )
+
+
+def run_dialect(dialect: str, name: str) -> dict[str, str] | None:
+    output = subprocess.run(
+        [sys.executable, __file__, "--dialect", dialect, name],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, str] | None = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def main(name: str) -> int:
+    generated = {dialect: run_dialect(dialect, name) for dialect in DIALECT_URLS}
+    if any(result is None for result in generated.values()):
+        print("No changes detected: the models match the last migration.")
+        return 1
+    results = {dialect: result for dialect, result in generated.items() if result is not None}
+    first = next(iter(results.values()))
+    HISTORY.mkdir(parents=True, exist_ok=True)
+    target = HISTORY / first["file"]
+    target.write_text(
+        TEMPLATE.format(
+            stem=target.stem,
+            upgrade=_sql_table({d: r["upgrade"] for d, r in results.items()}),
+            downgrade=_sql_table({d: r["downgrade"] for d, r in results.items()}),
+            models_state=first["models_state"] + "\n",
+        )
+    )
+    print(f"Wrote {target.relative_to(ROOT)}")
+    return 0
+
+
+def check() -> int:
+    if run_dialect("postgres", "pending") is None:
+        print("The migrations match the models.")
+        return 0
+    print("The models have changes that no migration holds.")
     print("Run: uv run python migrations/make.py NAME")
     return 1
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--dialect"] and len(arguments) == 3:
+        asyncio.run(generate_one(arguments[1], arguments[2]))
+    elif arguments == ["--check"]:
+        sys.exit(check())
+    elif len(arguments) == 1 and not arguments[0].startswith("-"):
+        sys.exit(main(arguments[0]))
+    else:
         raise SystemExit(__doc__)
-    if sys.argv[1] == "--check":
-        sys.exit(asyncio.run(check()))
-    try:
-        asyncio.run(main(sys.argv[1]))
-    except NoChanges:
-        raise SystemExit("No changes detected: the models match the last migration.") from None
