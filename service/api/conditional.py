@@ -20,10 +20,12 @@ def etag(version: int) -> str:
 
 
 def parse_if_match(values: Iterable[str]) -> IfMatch:
+    """`*` (alone: RFC 9110 allows it only as the whole field) or the strong tags' versions."""
+    values = list(values)
+    if ",".join(values).strip() == "*":
+        return IfMatch(any_version=True)
     versions: set[int] = set()
     for member in _members(values):
-        if member.strip() == "*":
-            return IfMatch(any_version=True)
         match = _ENTITY_TAG.fullmatch(member)
         if match and not match.group(1) and (version := _version(match.group(2))) is not None:
             versions.add(version)
