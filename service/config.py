@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     REQUIRE_IF_MATCH: bool = Field(
         default=False, description="Refuse PATCH, PUT and DELETE without If-Match (428)."
     )
+    IDEMPOTENCY_RETENTION_HOURS: float = Field(
+        default=24.0,
+        ge=24.0,  # the SPEC promises callers at least a day to retry
+        description="How long an Idempotency-Key is remembered (at least 24).",
+    )
+    IDEMPOTENCY_PURGE_INTERVAL_SECONDS: float = Field(
+        default=600.0, gt=0, description="How often keys past retention are deleted."
+    )
 
     @model_validator(mode="after")
     def _pool_bounds_are_ordered(self) -> Settings:

@@ -5,12 +5,13 @@ handler at the edge turns any of them into application/problem+json.
     ├── NoteNotFound              404 not-found
     ├── PreconditionFailed        412 precondition-failed
     ├── PreconditionRequired      428 precondition-required
+    ├── IdempotencyKeyReused      422 idempotency-key-reused
     └── DatabaseUnavailable       503 database-unavailable
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ServiceError(Exception):
@@ -23,6 +24,10 @@ class ServiceError(Exception):
         if detail is not None:
             self.detail = detail
         super().__init__(self.detail)
+
+    def field_errors(self) -> list[dict[str, Any]] | None:
+        """For a 422: the offending fields, as the problem's `errors`."""
+        return None
 
 
 class NoteNotFound(ServiceError):
@@ -46,6 +51,25 @@ class PreconditionRequired(ServiceError):
     problem = "precondition-required"
     title = "Precondition required"
     detail = "This server requires If-Match with the note's ETag on every change."
+
+
+class IdempotencyKeyReused(ServiceError):
+    status = 422
+    problem = "idempotency-key-reused"
+    title = "Idempotency key reused"
+    detail = (
+        "This Idempotency-Key was first used with a different body; "
+        "use a new key for a different note."
+    )
+
+    def field_errors(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "loc": ["header", "idempotency-key"],
+                "msg": "The key is bound to a create with another body",
+                "type": "idempotency_key_reused",
+            }
+        ]
 
 
 class DatabaseUnavailable(ServiceError):

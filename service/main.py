@@ -5,9 +5,11 @@ Run it with `python -m service serve`, or `uvicorn service.main:create_app --fac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,6 +22,7 @@ from service.api.openapi import install_openapi
 from service.api.unexpected import UnexpectedErrorMiddleware
 from service.config import Settings
 from service.db import tortoise_config
+from service.idempotency import purge_periodically
 from service.migrate import pending_migrations
 
 logger = logging.getLogger("service")
@@ -46,7 +49,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 f"The database is behind this code: {len(pending)} migration(s) not applied "
                 f"({', '.join(pending)}). Run `python -m service migrate` first."
             )
-        yield
+        purge = asyncio.create_task(
+            purge_periodically(
+                timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS),
+                settings.IDEMPOTENCY_PURGE_INTERVAL_SECONDS,
+            ),
+            name="purge-idempotency-keys",
+        )
+        try:
+            yield
+        finally:
+            purge.cancel()
+            with suppress(asyncio.CancelledError):
+                await purge
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

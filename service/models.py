@@ -30,3 +30,28 @@ class Note(Model):
 
     def __str__(self) -> str:
         return f"Note {self.id} v{self.version}"
+
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+class IdempotentCreate(Model):
+    """A create bound to an Idempotency-Key: what the first request sent and was answered."""
+
+    id = fields.BigIntField(primary_key=True)
+    owner = fields.CharField(max_length=64, description="The client that sent the key.")
+    key = fields.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+    fingerprint = fields.CharField(
+        max_length=64, description="SHA-256 of the request body as parsed, with defaults."
+    )
+    note_id = fields.IntField(description="The note the create made (it may be gone since).")
+    response_body = fields.TextField(description="The 201 body exactly as first sent.")
+    created_at = fields.DatetimeField(description="UTC; the purge removes keys past retention.")
+
+    class Meta:
+        table = "idempotent_creates"
+        unique_together = (("owner", "key"),)
+        indexes = (("created_at",),)
+
+    def __str__(self) -> str:
+        return f"Idempotency key of note {self.note_id}"

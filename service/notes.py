@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -56,9 +57,12 @@ class NotePage:
     has_more: bool
 
 
-async def create_note(fields: Mapping[str, Any]) -> Note:
+async def create_note(
+    fields: Mapping[str, Any], *, connection: BaseDBAsyncClient | None = None
+) -> Note:
+    """Insert a note; pass `connection` to make it part of the caller's transaction."""
     now = datetime.now(UTC)
-    return await Note.create(**fields, created_at=now, updated_at=now)
+    return await Note.create(**fields, created_at=now, updated_at=now, using_db=connection)
 
 
 async def get_note(note_id: int) -> Note:

@@ -111,3 +111,8 @@ else:
 
         model_config = ConfigDict(title="NoteReplace")
         completed: StrictBool
+
+
+def note_json(note: Note) -> str:
+    """A note as response bodies carry it: one pass from the model to JSON."""
+    return NoteRead.model_validate(note).model_dump_json()

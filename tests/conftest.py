@@ -65,7 +65,9 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(autouse=True)
 async def empty_tables(app: FastAPI) -> None:
-    await connections.get("default").execute_script("DELETE FROM notes")
+    await connections.get("default").execute_script(
+        "DELETE FROM notes; DELETE FROM idempotent_creates"
+    )
 
 
 @pytest.fixture

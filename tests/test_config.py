@@ -32,7 +32,14 @@ def test_an_inverted_pool_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("PORT", "0"), ("LOG_LEVEL", "loud"), ("DB_POOL_MAX_SIZE", "0")]
+    ("name", "value"),
+    [
+        ("PORT", "0"),
+        ("LOG_LEVEL", "loud"),
+        ("DB_POOL_MAX_SIZE", "0"),
+        ("IDEMPOTENCY_RETENTION_HOURS", "23.5"),  # callers are promised a day
+        ("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", "0"),
+    ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)

@@ -11,7 +11,7 @@ from pydantic.json_schema import WithJsonSchema
 from service import notes
 from service.api.conditional import parse_if_match
 from service.config import Settings
-from service.models import ID_MAX, Note
+from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH, Note
 from service.notes import NoteQuery, WriteCondition
 
 SEARCH_MAX_LENGTH = 1_000
@@ -58,6 +58,40 @@ def write_condition(
 
 
 WriteConditionDep = Annotated[WriteCondition, Depends(write_condition)]
+
+ANONYMOUS_CLIENT = "anonymous"
+
+
+def current_client() -> str:
+    """The calling client: whose notes and idempotency keys a request sees."""
+    return ANONYMOUS_CLIENT
+
+
+CurrentClient = Annotated[str, Depends(current_client)]
+
+_IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7E]+$"
+IdempotencyKey = Annotated[
+    str | None,
+    # A header is absent or a string; "null" means nothing in HTTP: document the string only.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+            "pattern": _IDEMPOTENCY_KEY_PATTERN,
+        }
+    ),
+    Header(
+        min_length=1,
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+        pattern=_IDEMPOTENCY_KEY_PATTERN,
+        description="Makes the create safe to retry: a request with a key this client already "
+        "used, with the same body, answers the original 201 and creates nothing; with "
+        "another body it is a 422. 1 to 255 printable ASCII characters; remembered for at "
+        "least 24 hours.",
+        examples=["3f1c1d4e-9b7a-4c39-8d9e-5b1a2c7e0f42"],
+    ),
+]
 
 IfNoneMatch = Annotated[
     list[str] | None,

@@ -32,7 +32,14 @@ _SLUG_BY_STATUS = {
 async def service_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(exc, DatabaseUnavailable) else None
-    return problem_response(exc.status, exc.problem, exc.detail, title=exc.title, headers=headers)
+    return problem_response(
+        exc.status,
+        exc.problem,
+        exc.detail,
+        title=exc.title,
+        headers=headers,
+        errors=exc.field_errors(),
+    )
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:

@@ -7,12 +7,21 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 
-from service import notes
+from service import idempotency, notes
 from service.api.conditional import if_none_match_hits
-from service.api.deps import IfNoneMatch, ListParams, LoadedNote, NoteId, WriteConditionDep
+from service.api.deps import (
+    CurrentClient,
+    IdempotencyKey,
+    IfNoneMatch,
+    ListParams,
+    LoadedNote,
+    NoteId,
+    WriteConditionDep,
+)
 from service.api.openapi import NOTE_HEADERS, problems
-from service.api.representation import note_list_response, note_response
-from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace
+from service.api.representation import json_note_response, note_list_response, note_response
+from service.idempotency import Created
+from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace, note_json
 
 router = APIRouter(prefix="/notes", tags=["notes"])
 
@@ -38,13 +47,39 @@ def route(method: str, path: str, **options: Any) -> Callable[[Endpoint], Endpoi
     operation_id="create_note",
     status_code=201,
     response_model=NoteRead,
-    responses={201: {"headers": NOTE_HEADERS["created"]}, **problems(413, 415, 422)},
+    responses={
+        201: {
+            "description": "Created; or, for a retry with the same Idempotency-Key and body, "
+            "the first create's answer again (status, body, `Location` and `ETag`).",
+            "headers": NOTE_HEADERS["created"],
+        },
+        **problems(
+            413,
+            415,
+            422,
+            s422="The body or the Idempotency-Key is invalid (`/problems/validation-error`), "
+            "or the key was already used with another body "
+            "(`/problems/idempotency-key-reused`); nothing was created.",
+        ),
+    },
 )
-async def create_note(payload: NoteCreate, request: Request) -> Response:
-    """Create a note."""
-    note = await notes.create_note(payload.model_dump())
-    location = f"{request.scope.get('root_path', '')}/notes/{note.id}"
-    return note_response(note, status_code=201, headers={"Location": location})
+async def create_note(
+    payload: NoteCreate,
+    request: Request,
+    client: CurrentClient,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Create a note; with an Idempotency-Key, a retry answers the first 201 again."""
+    fields = payload.model_dump()
+    if idempotency_key is None:
+        note = await notes.create_note(fields)
+        created = Created(note.id, note.version, note_json(note), replayed=False)
+    else:
+        created = await idempotency.create_once(client, idempotency_key, fields)
+    location = f"{request.scope.get('root_path', '')}/notes/{created.note_id}"
+    return json_note_response(
+        created.body, version=created.version, status_code=201, headers={"Location": location}
+    )
 
 
 @route(

@@ -46,14 +46,17 @@ _EXTRA_HEADERS = {405: {"Allow": _HEADER_ALLOW}, 503: {"Retry-After": _HEADER_RE
 _EVERY_OPERATION = (500, 503)
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for these error statuses, as application/problem+json."""
-    return {status: _problem_response(status) for status in statuses}
+def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for these error statuses, as application/problem+json;
+    `descriptions` (keyed `s422` and so on) replace the generic texts for one operation."""
+    return {
+        status: _problem_response(status, descriptions.get(f"s{status}")) for status in statuses
+    }
 
 
-def _problem_response(status: int) -> dict[str, Any]:
+def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {
-        "description": _DESCRIPTIONS[status],
+        "description": description or _DESCRIPTIONS[status],
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
     if status in _EXTRA_HEADERS:

@@ -23,6 +23,7 @@ PROBLEM_TITLES: dict[str, str] = {
     "unsupported-media-type": "Unsupported media type",
     "precondition-failed": "Precondition failed",
     "precondition-required": "Precondition required",
+    "idempotency-key-reused": "Idempotency key reused",
     "unauthorized": "Unauthorized",
     "database-unavailable": "Service unavailable",
     "not-ready": "Not ready",

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from service.api.conditional import etag
 from service.models import Note
-from service.schemas import NoteRead
+from service.schemas import NoteRead, note_json
 
 JSON = "application/json"
 _NOTE_LIST = TypeAdapter(list[NoteRead])
@@ -18,12 +18,20 @@ _NOTE_LIST = TypeAdapter(list[NoteRead])
 def note_response(
     note: Note, *, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    body = NoteRead.model_validate(note).model_dump_json()
+    return json_note_response(
+        note_json(note), version=note.version, status_code=status_code, headers=headers
+    )
+
+
+def json_note_response(
+    body: str, *, version: int, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A note already serialized (e.g. the stored answer to an idempotent create)."""
     return Response(
         body,
         status_code=status_code,
         media_type=JSON,
-        headers={"ETag": etag(note.version), **(headers or {})},
+        headers={"ETag": etag(version), **(headers or {})},
     )
 
 

@@ -82,5 +82,24 @@ def test_headers_are_documented(document: dict[str, Any]) -> None:
 
 def test_problem_types_are_documented(document: dict[str, Any]) -> None:
     description = document["info"]["description"]
-    for slug in ("not-found", "validation-error", "precondition-failed", "method-not-allowed"):
+    for slug in (
+        "not-found",
+        "validation-error",
+        "precondition-failed",
+        "precondition-required",
+        "idempotency-key-reused",
+        "method-not-allowed",
+    ):
         assert f"/problems/{slug}" in description
+
+
+def test_conditional_and_idempotency_headers_are_documented(document: dict[str, Any]) -> None:
+    ops = operations(document)
+    for op_id in ("update_note", "replace_note", "delete_note"):
+        headers = {p["name"] for p in ops[op_id]["parameters"] if p["in"] == "header"}
+        assert "if-match" in headers
+    (key,) = (p for p in ops["create_note"]["parameters"] if p["name"] == "idempotency-key")
+    assert key["in"] == "header"
+    assert key["schema"]["maxLength"] == 255
+    assert key["schema"]["minLength"] == 1
+    assert "idempotency-key-reused" in ops["create_note"]["responses"]["422"]["description"]
