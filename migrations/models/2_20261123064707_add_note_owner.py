@@ -73,4 +73,3 @@ MODELS_STATE = (
     "9cVgr9j1Pv0HAJNqBw8n6v9D7za3nTc2TRurs4bA67hVD/9xMxrWjRmZSZXRcEeTf4jP1R"
     "5d5W/t7Q3ORWdsvhyu3gNXqAe+oPejm9nDv/I9nGs="
 )
-
