@@ -101,14 +101,14 @@ def test_the_service_refuses_to_start_with_a_malformed_key_setting(
     assert "nsk_plaintext" not in str(refused.value)
 
 
+def create_key(client: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "service", "create-key", client]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+
+
 def test_create_key_prints_a_key_and_the_entry_that_configures_it() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "service", "create-key", "billing"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = create_key("billing")
+    assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in result.stdout.splitlines()]
     key = next(line for line in lines if line.startswith("nsk_"))
     entry = next(line for line in lines if line.startswith("billing:"))
@@ -118,11 +118,6 @@ def test_create_key_prints_a_key_and_the_entry_that_configures_it() -> None:
 
 
 def test_create_key_refuses_a_bad_client_name() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "service", "create-key", "anonymous"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = create_key("anonymous")
     assert result.returncode != 0
     assert "reserved" in result.stderr
