@@ -3,6 +3,7 @@
     python3 scripts/dev.py serve    install, migrate the SQLite default, serve on 127.0.0.1:8000
     python3 scripts/dev.py test     install, run the whole test suite on SQLite and PostgreSQL
     python3 scripts/dev.py check    install, run ruff and mypy
+    python3 scripts/dev.py audit    pip-audit the locked runtime dependencies
     python3 scripts/dev.py bench    install the bench group, run the benchmark (bench/run.py)
 
 Dependencies come from uv.lock (uv itself is installed into .tools/ if it is not on PATH).
@@ -14,6 +15,7 @@ saying so. Extra arguments after `test` go to pytest, e.g. `test -k listing -x`.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -86,6 +88,52 @@ def check() -> int:
         say(" ".join(command))
         status |= run([tool, "run", "--locked", *command])
     return status
+
+
+def audit() -> int:
+    """Known vulnerabilities in what the container ships (uv.lock without dev tools).
+
+    Fails on any known vulnerability. A package the vulnerability service cannot answer for
+    (no network, a mirror without PyPI's per-release JSON API) is reported; it fails the run
+    only with AUDIT_STRICT=true, since a closed network would otherwise block every change.
+    """
+    tool = sync()
+    with tempfile.TemporaryDirectory() as scratch:
+        requirements, report = Path(scratch, "requirements.txt"), Path(scratch, "audit.json")
+        export = [tool, "export", "--locked", "--no-dev", "--no-hashes", "--quiet"]
+        if run([*export, "--format", "requirements-txt", "-o", str(requirements)]) != 0:
+            return 1
+        say("pip-audit on the locked runtime dependencies")
+        pip_audit = ["pip-audit", "-r", str(requirements), "--no-deps", "--disable-pip"]
+        run(
+            [
+                tool,
+                "run",
+                "--locked",
+                *pip_audit,
+                "--progress-spinner",
+                "off",
+                "-f",
+                "json",
+                "-o",
+                str(report),
+            ]
+        )
+        if not report.exists():
+            print("pip-audit produced no report")
+            return 1
+        dependencies = json.loads(report.read_text())["dependencies"]
+    vulnerable = [d for d in dependencies if d.get("vulns")]
+    unaudited = [d["name"] for d in dependencies if "skip_reason" in d]
+    for dependency in vulnerable:
+        ids = ", ".join(vuln["id"] for vuln in dependency["vulns"])
+        print(f"VULNERABLE {dependency['name']} {dependency['version']}: {ids}")
+    audited = len(dependencies) - len(unaudited)
+    print(f"audit: {audited} of {len(dependencies)} packages audited, {len(vulnerable)} vulnerable")
+    if unaudited:
+        print(f"not audited (vulnerability data unreachable): {', '.join(unaudited)}")
+    strict = os.environ.get("AUDIT_STRICT", "").lower() == "true"
+    return 1 if vulnerable or (unaudited and strict) else 0
 
 
 def test(pytest_args: list[str]) -> int:
@@ -185,7 +233,7 @@ def throwaway_cluster(binaries: Path) -> Iterator[str]:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "check", "bench"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "check", "audit", "bench"):
         print(__doc__)
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
@@ -193,6 +241,8 @@ def main() -> int:
         return serve()
     if command == "check":
         return check()
+    if command == "audit":
+        return audit()
     if command == "bench":
         return bench(rest)
     return test(rest)

@@ -1,4 +1,4 @@
-"""Command line: `python -m service migrate` and `python -m service serve`."""
+"""Command line: `python -m service migrate`, `serve` and `create-key CLIENT`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 
 import uvicorn
 
+from service.api_keys import InvalidKeyConfiguration, digest_of, generate_key, parse_entries
 from service.config import Settings
 from service.migrate import apply_migrations
 
@@ -31,6 +32,20 @@ def serve(settings: Settings) -> None:
     )
 
 
+def create_key(client: str) -> None:
+    key = generate_key()
+    entry = f"{client}:{digest_of(key)}"
+    try:
+        parse_entries(entry, source="create-key")
+    except InvalidKeyConfiguration as exc:
+        raise SystemExit(str(exc)) from None
+    print(f"API key for client {client!r} (shown once: hand it to the client, do not store it):")
+    print(f"  {key}")
+    print("Configure the service with this entry (API_KEYS, comma-separated, or a line of")
+    print("API_KEYS_FILE); it holds only the key's SHA-256, never the key:")
+    print(f"  {entry}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -39,7 +54,14 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument(
         "--migrate", action="store_true", help="apply pending migrations before serving"
     )
+    key_parser = commands.add_parser(
+        "create-key", help="generate an API key for a client and print its configuration entry"
+    )
+    key_parser.add_argument("client", help="the client's name: 1-64 of A-Za-z0-9._-")
     args = parser.parse_args(argv)
+    if args.command == "create-key":
+        create_key(args.client)
+        return
     settings = Settings()
     if args.command == "migrate" or args.migrate:
         migrate(settings)

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     REQUIRE_IF_MATCH: bool = Field(
         default=False, description="Refuse PATCH, PUT and DELETE without If-Match (428)."
     )
+    API_KEYS: str = Field(
+        default="",
+        description="Comma-separated `client:sha256-hex-of-key` entries; none: auth is off.",
+    )
+    API_KEYS_FILE: str | None = Field(
+        default=None, description="A file of `client:sha256-hex-of-key` lines (a secret mount)."
+    )
+    CORS_ORIGINS: str = Field(
+        default="", description="Comma-separated origins allowed by CORS; none: CORS is closed."
+    )
     IDEMPOTENCY_RETENTION_HOURS: float = Field(
         default=24.0,
         ge=24.0,  # the SPEC promises callers at least a day to retry
@@ -49,6 +59,10 @@ class Settings(BaseSettings):
         if self.DB_POOL_MIN_SIZE > self.DB_POOL_MAX_SIZE:
             raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
         return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.CORS_ORIGINS.split(",") if origin.strip()]
 
     @property
     def is_sqlite(self) -> bool:

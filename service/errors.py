@@ -2,6 +2,7 @@
 handler at the edge turns any of them into application/problem+json.
 
     ServiceError                  500 internal-error
+    ├── Unauthorized              401 unauthorized
     ├── NoteNotFound              404 not-found
     ├── PreconditionFailed        412 precondition-failed
     ├── PreconditionRequired      428 precondition-required
@@ -28,6 +29,13 @@ class ServiceError(Exception):
     def field_errors(self) -> list[dict[str, Any]] | None:
         """For a 422: the offending fields, as the problem's `errors`."""
         return None
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    problem = "unauthorized"
+    title = "Unauthorized"
+    detail = "Send `Authorization: Bearer <key>` with a valid API key."
 
 
 class NoteNotFound(ServiceError):

@@ -58,7 +58,7 @@ async def create_once(owner: str, key: str, fields: Mapping[str, Any]) -> Create
             return _replay(bound, request_fingerprint)
         try:
             async with in_transaction() as connection:
-                note = await notes.create_note(fields, connection=connection)
+                note = await notes.create_note(owner, fields, connection=connection)
                 body = note_json(note)
                 await IdempotentCreate.create(
                     owner=owner,

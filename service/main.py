@@ -17,9 +17,12 @@ from tortoise.contrib.fastapi import RegisterTortoise
 
 from service.api import health
 from service.api import notes as notes_api
+from service.api.auth import ApiKeyMiddleware
+from service.api.cors import install_cors
 from service.api.error_handlers import install_error_handlers
 from service.api.openapi import install_openapi
 from service.api.unexpected import UnexpectedErrorMiddleware
+from service.api_keys import KeyRing, load_keyring
 from service.config import Settings
 from service.db import tortoise_config
 from service.idempotency import purge_periodically
@@ -43,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         generate_schemas=False,  # Aerich owns the schema
         add_exception_handlers=False,  # ours never echo driver messages
     ):
+        _announce_authentication(app.state.keyring)
         pending = await pending_migrations()
         if pending:
             raise SchemaOutOfDate(
@@ -64,8 +68,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await purge
 
 
+def _announce_authentication(keyring: KeyRing) -> None:
+    if keyring.enabled:
+        clients = ", ".join(sorted(keyring.clients))
+        logger.info(
+            "Authentication is on: API keys for %d client(s): %s", len(keyring.clients), clients
+        )
+    else:
+        logger.warning(
+            "Authentication is OFF: no API keys are configured, so anyone who can reach this "
+            "service can read and change every note. Set API_KEYS or API_KEYS_FILE "
+            "(see `python -m service create-key`)."
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    keyring = load_keyring(settings)  # a malformed key configuration stops the start here
     app = FastAPI(
         title="Notes service",
         version="1.0.0",
@@ -79,12 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    app.state.keyring = keyring
     app.router.redirect_slashes = False
     app.include_router(notes_api.router)
     app.include_router(health.router)
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, auth=keyring.enabled)
+    # Outermost last. Agreed order, outermost first: request id/logs/metrics, security
+    # headers, CORS, unexpected errors, API keys, body limits.
+    app.add_middleware(ApiKeyMiddleware, keyring=keyring)
     app.add_middleware(UnexpectedErrorMiddleware)
+    install_cors(app, settings.cors_origins)
     return app
 
 

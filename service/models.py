@@ -8,10 +8,17 @@ from tortoise.models import Model
 TEXT_MAX_LENGTH = 10_000
 # The id column is PostgreSQL's `integer`; ids outside it are refused before any query.
 ID_MAX = 2**31 - 1
+OWNER_MAX_LENGTH = 64
+ANONYMOUS_CLIENT = "anonymous"  # owns every note created while authentication is off
 
 
 class Note(Model):
     id = fields.IntField(primary_key=True, description="Assigned by the service, never reused.")
+    owner = fields.CharField(
+        max_length=OWNER_MAX_LENGTH,
+        default=ANONYMOUS_CLIENT,
+        description="The client that created the note; only it sees the note.",
+    )
     text = fields.CharField(
         max_length=TEXT_MAX_LENGTH,
         description="1 to 10,000 characters, at least one of them not whitespace; stored as sent.",
@@ -26,7 +33,8 @@ class Note(Model):
 
     class Meta:
         table = "notes"
-        indexes = (("completed", "id"),)
+        # Every query is scoped by owner: these serve get/write by id, listing and filtering.
+        indexes = (("owner", "id"), ("owner", "completed", "id"))
 
     def __str__(self) -> str:
         return f"Note {self.id} v{self.version}"
@@ -39,7 +47,9 @@ class IdempotentCreate(Model):
     """A create bound to an Idempotency-Key: what the first request sent and was answered."""
 
     id = fields.BigIntField(primary_key=True)
-    owner = fields.CharField(max_length=64, description="The client that sent the key.")
+    owner = fields.CharField(
+        max_length=OWNER_MAX_LENGTH, description="The client that sent the key."
+    )
     key = fields.CharField(max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
     fingerprint = fields.CharField(
         max_length=64, description="SHA-256 of the request body as parsed, with defaults."

@@ -58,22 +58,24 @@ class NotePage:
 
 
 async def create_note(
-    fields: Mapping[str, Any], *, connection: BaseDBAsyncClient | None = None
+    owner: str, fields: Mapping[str, Any], *, connection: BaseDBAsyncClient | None = None
 ) -> Note:
     """Insert a note; pass `connection` to make it part of the caller's transaction."""
     now = datetime.now(UTC)
-    return await Note.create(**fields, created_at=now, updated_at=now, using_db=connection)
+    return await Note.create(
+        **fields, owner=owner, created_at=now, updated_at=now, using_db=connection
+    )
 
 
-async def get_note(note_id: int) -> Note:
-    note = await Note.get_or_none(id=note_id)
+async def get_note(owner: str, note_id: int) -> Note:
+    note = await _owned(owner).get_or_none(id=note_id)
     if note is None:
         raise NoteNotFound(note_id)
     return note
 
 
-async def list_notes(query: NoteQuery) -> NotePage:
-    notes = Note.all()
+async def list_notes(owner: str, query: NoteQuery) -> NotePage:
+    notes = _owned(owner)
     if query.completed is not None:
         notes = notes.filter(completed=query.completed)
     if query.search:
@@ -89,51 +91,58 @@ async def list_notes(query: NoteQuery) -> NotePage:
     return NotePage(notes=rows[: query.limit], has_more=len(rows) > query.limit)
 
 
-async def update_note(note_id: int, changes: Mapping[str, Any], condition: WriteCondition) -> Note:
+async def update_note(
+    owner: str, note_id: int, changes: Mapping[str, Any], condition: WriteCondition
+) -> Note:
     """Apply `changes` if `condition` holds; a write that changes nothing keeps the version."""
-    await _check_required(note_id, condition)
+    await _check_required(owner, note_id, condition)
     while True:
         if changes:
             differs = Q(*(~Q(**{name: value}) for name, value in changes.items()), join_type="OR")
             async with in_transaction() as connection:
                 updated = await (
-                    _matching(note_id, condition)
+                    _matching(owner, note_id, condition)
                     .filter(differs)
                     .using_db(connection)
                     .update(**changes, version=F("version") + 1, updated_at=datetime.now(UTC))
                 )
                 if updated:
                     # Same transaction: the row is still ours, so this is the version we wrote.
-                    return await Note.filter(id=note_id).using_db(connection).get()
-        note = await _current_or_raise(note_id, condition)
+                    return await _owned(owner).filter(id=note_id).using_db(connection).get()
+        note = await _current_or_raise(owner, note_id, condition)
         if all(getattr(note, name) == value for name, value in changes.items()):
             return note
         # Someone changed the note between the two statements: decide again on the new state.
 
 
-async def delete_note(note_id: int, condition: WriteCondition) -> None:
-    await _check_required(note_id, condition)
+async def delete_note(owner: str, note_id: int, condition: WriteCondition) -> None:
+    await _check_required(owner, note_id, condition)
     while True:
-        if await _matching(note_id, condition).delete():
+        if await _matching(owner, note_id, condition).delete():
             return
-        await _current_or_raise(note_id, condition)
+        await _current_or_raise(owner, note_id, condition)
 
 
-async def _check_required(note_id: int, condition: WriteCondition) -> None:
+def _owned(owner: str) -> QuerySet[Note]:
+    """Every query starts here: a client sees only its own notes (others' are a 404)."""
+    return Note.filter(owner=owner)
+
+
+async def _check_required(owner: str, note_id: int, condition: WriteCondition) -> None:
     if condition.required and condition.if_match is None:
-        await get_note(note_id)  # a missing note is a 404 before it is a 428
+        await get_note(owner, note_id)  # a missing note is a 404 before it is a 428
         raise PreconditionRequired
 
 
-def _matching(note_id: int, condition: WriteCondition) -> QuerySet[Note]:
-    notes = Note.filter(id=note_id)
+def _matching(owner: str, note_id: int, condition: WriteCondition) -> QuerySet[Note]:
+    notes = _owned(owner).filter(id=note_id)
     if condition.if_match is not None and not condition.if_match.any_version:
         notes = notes.filter(version__in=sorted(condition.if_match.versions))
     return notes
 
 
-async def _current_or_raise(note_id: int, condition: WriteCondition) -> Note:
-    note = await get_note(note_id)
+async def _current_or_raise(owner: str, note_id: int, condition: WriteCondition) -> Note:
+    note = await get_note(owner, note_id)
     if condition.if_match is not None and not condition.if_match.matches(note.version):
         raise PreconditionFailed
     return note

@@ -101,6 +101,7 @@ else:
     NoteRead = pydantic_model_creator(
         Note,
         name="Note",
+        exclude=("owner",),  # who owns a note is the service's business, not the caller's
         model_config=ConfigDict(json_schema_serialization_defaults_required=True),
     )
     NoteCreate = _write_schema("NoteCreate")

@@ -3,6 +3,10 @@
 `python -m tests.schema_snapshot URL` creates the schema straight from the models
 (Tortoise's generate_schemas) in the empty database at URL: the reference the migrations
 must reproduce. It runs in its own process so it never touches the test session's Tortoise.
+
+Column order and column defaults are not compared: a column a migration adds comes last, and
+it needs a database default for the rows that exist (`owner` is 'anonymous'), where the
+models leave defaults to Python.
 """
 
 from __future__ import annotations
@@ -38,7 +42,11 @@ def _sqlite_snapshot(path: str) -> Snapshot:
         ]
         result: Snapshot = {}
         for table in tables:
-            columns = [row[1:6] for row in db.execute(f'PRAGMA table_info("{table}")')]
+            # name, type, notnull, pk (table_info also gives cid and dflt_value)
+            columns = sorted(
+                (row[1], row[2], row[3], row[5])
+                for row in db.execute(f'PRAGMA table_info("{table}")')
+            )
             indexes = {
                 tuple(col[2] for col in db.execute(f'PRAGMA index_info("{index[1]}")')): index[2]
                 for index in db.execute(f'PRAGMA index_list("{table}")')
@@ -70,7 +78,18 @@ async def _postgres_snapshot(url: str) -> Snapshot:
     result: Snapshot = {}
     for row in columns:
         table = result.setdefault(row["table_name"], {"columns": [], "indexes": []})
-        table["columns"].append(tuple(row.values())[1:])
+        default = row["column_default"]
+        sequence = default if default and default.startswith("nextval(") else None
+        table["columns"].append(
+            (
+                row["column_name"],
+                row["data_type"],
+                row["is_nullable"],
+                sequence,
+                row["character_maximum_length"],
+            )
+        )
+        table["columns"].sort()
     for row in indexes:
         # Index names embed a hash of the model; compare what is indexed and how.
         definition = re.sub(r"INDEX \S+ ON", "INDEX ON", row["indexdef"])

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import WithJsonSchema
 
 from service import notes
+from service.api.auth import authenticated_client
 from service.api.conditional import parse_if_match
 from service.config import Settings
+from service.errors import Unauthorized
 from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH, Note
 from service.notes import NoteQuery, WriteCondition
 
@@ -35,8 +37,8 @@ NoteId = Annotated[
 ]
 
 
-async def load_note(note_id: NoteId) -> Note:
-    return await notes.get_note(note_id)
+async def load_note(client: CurrentClient, note_id: NoteId) -> Note:
+    return await notes.get_note(client, note_id)
 
 
 LoadedNote = Annotated[Note, Depends(load_note)]
@@ -59,12 +61,14 @@ def write_condition(
 
 WriteConditionDep = Annotated[WriteCondition, Depends(write_condition)]
 
-ANONYMOUS_CLIENT = "anonymous"
 
-
-def current_client() -> str:
-    """The calling client: whose notes and idempotency keys a request sees."""
-    return ANONYMOUS_CLIENT
+def current_client(request: Request) -> str:
+    """The calling client, as the API-key middleware identified it: whose notes and
+    idempotency keys a request sees. Fails closed if nothing identified one."""
+    client = authenticated_client(request.scope)
+    if client is None:
+        raise Unauthorized
+    return client
 
 
 CurrentClient = Annotated[str, Depends(current_client)]

@@ -72,7 +72,7 @@ async def create_note(
     """Create a note; with an Idempotency-Key, a retry answers the first 201 again."""
     fields = payload.model_dump()
     if idempotency_key is None:
-        note = await notes.create_note(fields)
+        note = await notes.create_note(client, fields)
         created = Created(note.id, note.version, note_json(note), replayed=False)
     else:
         created = await idempotency.create_once(client, idempotency_key, fields)
@@ -89,9 +89,9 @@ async def create_note(
     response_model=list[NoteRead],
     responses={200: {"headers": NOTE_HEADERS["list"]}, **problems(422)},
 )
-async def list_notes(params: ListParams, request: Request) -> Response:
+async def list_notes(params: ListParams, request: Request, client: CurrentClient) -> Response:
     """List notes, a page at a time; the `Link` header leads to the next page."""
-    page = await notes.list_notes(params.to_query())
+    page = await notes.list_notes(client, params.to_query())
     headers = {}
     if page.has_more:
         next_url = request.url.include_query_params(after=page.notes[-1].id)
@@ -128,11 +128,11 @@ async def get_note(note: LoadedNote, if_none_match: IfNoneMatch = None) -> Respo
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
 )
 async def update_note(
-    note_id: NoteId, payload: NotePatch, condition: WriteConditionDep
+    note_id: NoteId, payload: NotePatch, condition: WriteConditionDep, client: CurrentClient
 ) -> Response:
     """Change some fields of a note; `{}` changes nothing."""
     changes = payload.model_dump(exclude_unset=True)
-    return note_response(await notes.update_note(note_id, changes, condition))
+    return note_response(await notes.update_note(client, note_id, changes, condition))
 
 
 @route(
@@ -143,10 +143,11 @@ async def update_note(
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
 )
 async def replace_note(
-    note_id: NoteId, payload: NoteReplace, condition: WriteConditionDep
+    note_id: NoteId, payload: NoteReplace, condition: WriteConditionDep, client: CurrentClient
 ) -> Response:
     """Replace a note's text and state; both are required."""
-    return note_response(await notes.update_note(note_id, payload.model_dump(), condition))
+    changes = payload.model_dump()
+    return note_response(await notes.update_note(client, note_id, changes, condition))
 
 
 @route(
@@ -157,7 +158,9 @@ async def replace_note(
     response_class=Response,
     responses=problems(404, 412, 422, 428),
 )
-async def delete_note(note_id: NoteId, condition: WriteConditionDep) -> Response:
+async def delete_note(
+    note_id: NoteId, condition: WriteConditionDep, client: CurrentClient
+) -> Response:
     """Delete a note."""
-    await notes.delete_note(note_id, condition)
+    await notes.delete_note(client, note_id, condition)
     return Response(status_code=204)

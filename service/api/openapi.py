@@ -24,6 +24,11 @@ _HEADER_RETRY_AFTER = {
     "schema": {"type": "string"},
 }
 _HEADER_ALLOW = {"description": "The methods this path serves.", "schema": {"type": "string"}}
+_HEADER_WWW_AUTHENTICATE = {
+    "description": 'The scheme to authenticate with: `Bearer realm="notes"` (with '
+    '`error="invalid_token"` when a key was sent but is not valid).',
+    "schema": {"type": "string"},
+}
 
 NOTE_HEADERS: dict[str, dict[str, Any]] = {
     "note": {"ETag": _HEADER_ETAG},
@@ -32,7 +37,9 @@ NOTE_HEADERS: dict[str, dict[str, Any]] = {
 }
 
 _DESCRIPTIONS = {
-    404: "The note does not exist.",
+    401: "API keys are configured and the request has no valid one "
+    "(`WWW-Authenticate: Bearer`); checked before anything else.",
+    404: "The note does not exist (or belongs to another client).",
     405: "The path does not serve this method; `Allow` lists those it does.",
     412: "If-Match does not match the note's current ETag; nothing changed.",
     413: "The body is larger than the configured limit.",
@@ -42,7 +49,11 @@ _DESCRIPTIONS = {
     500: "An unexpected error; it was logged with the request id.",
     503: "The database is unavailable; retry after `Retry-After` seconds.",
 }
-_EXTRA_HEADERS = {405: {"Allow": _HEADER_ALLOW}, 503: {"Retry-After": _HEADER_RETRY_AFTER}}
+_EXTRA_HEADERS = {
+    401: {"WWW-Authenticate": _HEADER_WWW_AUTHENTICATE},
+    405: {"Allow": _HEADER_ALLOW},
+    503: {"Retry-After": _HEADER_RETRY_AFTER},
+}
 _EVERY_OPERATION = (500, 503)
 
 
@@ -73,7 +84,30 @@ def _problem_types_markdown() -> str:
     )
 
 
-def install_openapi(app: FastAPI) -> None:
+SECURITY_SCHEME = "ApiKey"
+_BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key from the operator (`python -m service create-key CLIENT`), "
+    "sent as `Authorization: Bearer <key>`. Needed on every /notes operation once keys are "
+    "configured; each client sees only its own notes.",
+}
+
+
+def _document_security(document: dict[str, Any], *, required: bool) -> None:
+    document["components"].setdefault("securitySchemes", {})[SECURITY_SCHEME] = _BEARER
+    # `{}` says a request without credentials is accepted too: true while auth is off.
+    requirement: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+    if not required:
+        requirement.append({})
+    for path, path_item in document.get("paths", {}).items():
+        if path == "/notes" or path.startswith("/notes/"):
+            for operation in path_item.values():
+                operation["security"] = requirement
+                operation["responses"].setdefault("401", _problem_response(401))
+
+
+def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(
@@ -93,6 +127,7 @@ def install_openapi(app: FastAPI) -> None:
                 for operation in path_item.values():
                     for status in _EVERY_OPERATION:
                         operation["responses"].setdefault(str(status), _problem_response(status))
+            _document_security(document, required=auth)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -1,0 +1,76 @@
+"""API-key authentication for /notes, as a pure ASGI middleware.
+
+It runs before routing, so a request without a valid key gets its 401 before the method
+(405), the content type (415), the body size (413) or the body itself is looked at — the
+body is never read. It records the caller's client name in the request's scope state, where
+`authenticated_client` finds it; with no keys configured every caller is the anonymous client.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.api.problems import problem_response
+from service.api_keys import KeyRing
+from service.models import ANONYMOUS_CLIENT
+
+PROTECTED_PREFIX = "/notes"
+REALM = 'Bearer realm="notes"'
+_CLIENT = "client"
+
+
+def authenticated_client(scope: Scope) -> str | None:
+    client: str | None = scope.get("state", {}).get(_CLIENT)
+    return client
+
+
+class ApiKeyMiddleware:
+    def __init__(self, app: ASGIApp, keyring: KeyRing) -> None:
+        self.app = app
+        self.keyring = keyring
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.keyring.enabled:
+            token = _bearer_token(scope)
+            client = self.keyring.client_for(token) if token else None
+            if client is None and _is_protected(scope):
+                await _refuse(scope, receive, send, wrong_key=token is not None)
+                return
+        else:
+            client = ANONYMOUS_CLIENT
+        # A fresh dict: the server may share the lifespan's state dict between requests.
+        scope["state"] = {**scope.get("state", {}), _CLIENT: client}
+        await self.app(scope, receive, send)
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").strip().partition(" ")
+            token = token.strip()
+            return token if scheme.lower() == "bearer" and token else None
+    return None
+
+
+def _is_protected(scope: Scope) -> bool:
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, *, wrong_key: bool) -> None:
+    if wrong_key:
+        challenge = f'{REALM}, error="invalid_token"'
+        detail = "The API key is not valid; send `Authorization: Bearer <key>` with a valid key."
+    else:
+        challenge = REALM
+        detail = "This endpoint needs an API key: send `Authorization: Bearer <key>`."
+    response = problem_response(
+        401, "unauthorized", detail, headers={"WWW-Authenticate": challenge}
+    )
+    await response(scope, receive, send)
