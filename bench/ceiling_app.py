@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/bench")
 COLUMNS = "id, text, completed, created_at, updated_at, version"
+OWNER = "anonymous"  # the service's client when authentication is off; its queries say so too
 JSON = "application/json"
 
 
@@ -60,7 +61,7 @@ async def get_note(request: Request) -> Response:
     except ValueError:
         return Response(status_code=404)
     row = await request.app.state.pool.fetchrow(
-        f"SELECT {COLUMNS} FROM notes WHERE id = $1", note_id
+        f"SELECT {COLUMNS} FROM notes WHERE owner = $1 AND id = $2", OWNER, note_id
     )
     return Response(status_code=404) if row is None else note_response(row)
 
@@ -69,7 +70,10 @@ async def list_notes(request: Request) -> Response:
     limit = int(request.query_params.get("limit", 100))
     after = int(request.query_params.get("after", 0))
     rows = await request.app.state.pool.fetch(
-        f"SELECT {COLUMNS} FROM notes WHERE id > $1 ORDER BY id LIMIT $2", after, limit + 1
+        f"SELECT {COLUMNS} FROM notes WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3",
+        OWNER,
+        after,
+        limit + 1,
     )
     headers = {}
     if len(rows) > limit:
@@ -84,8 +88,9 @@ async def create_note(request: Request) -> Response:
     payload = json.loads(await request.body())
     now = datetime.now(UTC)
     row = await request.app.state.pool.fetchrow(
-        "INSERT INTO notes (text, completed, created_at, updated_at, version) "
-        f"VALUES ($1, $2, $3, $3, 1) RETURNING {COLUMNS}",
+        "INSERT INTO notes (owner, text, completed, created_at, updated_at, version) "
+        f"VALUES ($1, $2, $3, $4, $4, 1) RETURNING {COLUMNS}",
+        OWNER,
         payload["text"],
         payload.get("completed", False),
         now,
