@@ -10,7 +10,8 @@ Dependencies come from uv.lock (uv itself is installed into .tools/ if it is not
 For the PostgreSQL run, `test` uses TEST_POSTGRES_URL (default: the local server on
 127.0.0.1:5432); when that does not answer, it starts a throwaway cluster with the local
 `initdb`/`pg_ctl`. Without either, it fails under CI=true and otherwise skips that run,
-saying so. Extra arguments after `test` go to pytest, e.g. `test -k listing -x`.
+saying so. It installs Debian's `chromium` for the docs UI's browser test when missing (as
+root, with apt-get). Extra arguments after `test` go to pytest, e.g. `test -k listing -x`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 UV_VERSION = "0.13.8"
+CHROMIUM = "/usr/bin/chromium"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -136,8 +138,24 @@ def audit() -> int:
     return 1 if vulnerable or (unaudited and strict) else 0
 
 
+def ensure_chromium() -> None:
+    """The docs UI's browser test drives Debian's Chromium (browser downloads are blocked)."""
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        say(f"{CHROMIUM} is missing and cannot be installed here; the browser test will say so")
+        return
+    say("installing Debian's chromium for the docs UI's browser test")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    if subprocess.call(install, env=env, stdout=subprocess.DEVNULL) != 0:
+        run(["apt-get", "update", "-q"], env=env)
+        run(install, env=env)
+
+
 def test(pytest_args: list[str]) -> int:
     tool = sync()
+    ensure_chromium()
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     status = 0
     with postgres_url() as url, tempfile.TemporaryDirectory() as reports:

@@ -19,8 +19,10 @@ from service.api import health
 from service.api import notes as notes_api
 from service.api.auth import ApiKeyMiddleware
 from service.api.cors import install_cors
+from service.api.docs import DOCS_PATHS, install_docs
 from service.api.error_handlers import install_error_handlers
 from service.api.openapi import install_openapi
+from service.api.security_headers import SecurityHeadersMiddleware
 from service.api.unexpected import UnexpectedErrorMiddleware
 from service.api_keys import KeyRing, load_keyring
 from service.config import Settings
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         root_path=settings.ROOT_PATH,
         redirect_slashes=False,
+        docs_url=None,  # served by service.api.docs, without any CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "notes", "description": "Notes: the service's one resource."},
             {"name": "health", "description": "Liveness and readiness for orchestrators."},
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False
     app.include_router(notes_api.router)
     app.include_router(health.router)
+    install_docs(app)
     install_error_handlers(app)
     install_openapi(app, auth=keyring.enabled)
     # Outermost last. Agreed order, outermost first: request id/logs/metrics, security
@@ -109,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ApiKeyMiddleware, keyring=keyring)
     app.add_middleware(UnexpectedErrorMiddleware)
     install_cors(app, settings.cors_origins)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
     return app
 
 
