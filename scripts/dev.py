@@ -4,12 +4,14 @@
     python3 scripts/dev.py test     install, run the whole test suite on SQLite and PostgreSQL
     python3 scripts/dev.py check    install, run ruff and mypy
     python3 scripts/dev.py audit    pip-audit the locked runtime dependencies
+    python3 scripts/dev.py bench    install the bench group, run the benchmark (bench/run.py)
 
 Dependencies come from uv.lock (uv itself is installed into .tools/ if it is not on PATH).
 For the PostgreSQL run, `test` uses TEST_POSTGRES_URL (default: the local server on
 127.0.0.1:5432); when that does not answer, it starts a throwaway cluster with the local
 `initdb`/`pg_ctl`. Without either, it fails under CI=true and otherwise skips that run,
-saying so. Extra arguments after `test` go to pytest, e.g. `test -k listing -x`.
+saying so. It installs Debian's `chromium` for the docs UI's browser test when missing (as
+root, with apt-get). Extra arguments after `test` go to pytest, e.g. `test -k listing -x`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 UV_VERSION = "0.13.8"
+CHROMIUM = "/usr/bin/chromium"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -67,6 +70,17 @@ def serve() -> int:
     tool = sync()
     say("migrating and serving on http://127.0.0.1:8000 (docs at /docs); Ctrl-C stops")
     return run([tool, "run", "--locked", "python", "-m", "service", "serve", "--migrate"])
+
+
+def bench(bench_args: list[str]) -> int:
+    """The benchmark (see bench/run.py; needs wrk and PostgreSQL); arguments go to it."""
+    tool = uv()
+    say("installing the locked dependencies and the bench group into .venv/")
+    if run([tool, "sync", "--locked", "--quiet", "--group", "bench"]) != 0:
+        sys.exit("dependency installation failed")
+    return run(
+        [tool, "run", "--locked", "--group", "bench", "python", "-m", "bench.run", *bench_args]
+    )
 
 
 def check() -> int:
@@ -124,8 +138,24 @@ def audit() -> int:
     return 1 if vulnerable or (unaudited and strict) else 0
 
 
+def ensure_chromium() -> None:
+    """The docs UI's browser test drives Debian's Chromium (browser downloads are blocked)."""
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        say(f"{CHROMIUM} is missing and cannot be installed here; the browser test will say so")
+        return
+    say("installing Debian's chromium for the docs UI's browser test")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    if subprocess.call(install, env=env, stdout=subprocess.DEVNULL) != 0:
+        run(["apt-get", "update", "-q"], env=env)
+        run(install, env=env)
+
+
 def test(pytest_args: list[str]) -> int:
     tool = sync()
+    ensure_chromium()
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     status = 0
     with postgres_url() as url, tempfile.TemporaryDirectory() as reports:
@@ -221,7 +251,7 @@ def throwaway_cluster(binaries: Path) -> Iterator[str]:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "check", "audit"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "check", "audit", "bench"):
         print(__doc__)
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
@@ -231,6 +261,8 @@ def main() -> int:
         return check()
     if command == "audit":
         return audit()
+    if command == "bench":
+        return bench(rest)
     return test(rest)
 
 

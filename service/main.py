@@ -20,8 +20,10 @@ from service.api import notes as notes_api
 from service.api.auth import ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
 from service.api.cors import install_cors
+from service.api.docs import DOCS_PATHS, install_docs
 from service.api.error_handlers import install_error_handlers
 from service.api.openapi import install_openapi
+from service.api.security_headers import SecurityHeadersMiddleware
 from service.api.unexpected import UnexpectedErrorMiddleware
 from service.api_keys import KeyRing, load_keyring
 from service.config import Settings
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         root_path=settings.ROOT_PATH,
         redirect_slashes=False,
+        docs_url=None,  # served by service.api.docs, without any CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "notes", "description": "Notes: the service's one resource."},
             {"name": "health", "description": "Liveness and readiness for orchestrators."},
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False
     app.include_router(notes_api.router)
     app.include_router(health.router)
+    install_docs(app)
     install_error_handlers(app)
     install_openapi(app, auth=keyring.enabled)
     # Outermost last. Agreed order, outermost first: request id/logs/metrics, security
@@ -113,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ApiKeyMiddleware, keyring=keyring)
     app.add_middleware(UnexpectedErrorMiddleware)
     install_cors(app, settings.cors_origins)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
     return app
 
 

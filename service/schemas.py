@@ -57,7 +57,21 @@ def _document_write_schema(schema: dict[str, Any]) -> None:
             prop.update(minLength=1, pattern=r"\S")
 
 
-_WRITE_CONFIG = ConfigDict(strict=True, extra="forbid", json_schema_extra=_document_write_schema)
+_EXAMPLES: dict[str, dict[str, Any]] = {
+    "NoteCreate": {"text": "Remember to learn async DB calls!", "completed": False},
+    "NotePatch": {"completed": True},
+    "NoteReplaceFields": {"text": "Learned async DB calls", "completed": True},
+}
+
+
+def _write_config(name: str) -> ConfigDict:
+    def document(schema: dict[str, Any]) -> None:
+        _document_write_schema(schema)
+        schema["examples"] = [_EXAMPLES[name]]
+
+    return ConfigDict(strict=True, extra="forbid", json_schema_extra=document)
+
+
 _WRITE_VALIDATORS = {
     "refuse_null": field_validator(*WRITABLE_FIELDS, mode="before")(_refuse_null),
     "check_text": field_validator("text")(_check_text),
@@ -70,7 +84,7 @@ def _write_schema(name: str, *, optional: tuple[str, ...] = ()) -> type[Pydantic
         name=name,
         include=WRITABLE_FIELDS,
         optional=optional,
-        model_config=_WRITE_CONFIG,
+        model_config=_write_config(name),
         validators=_WRITE_VALIDATORS,
     )
 
@@ -102,7 +116,21 @@ else:
         Note,
         name="Note",
         exclude=("owner",),  # who owns a note is the service's business, not the caller's
-        model_config=ConfigDict(json_schema_serialization_defaults_required=True),
+        model_config=ConfigDict(
+            json_schema_serialization_defaults_required=True,
+            json_schema_extra={
+                "examples": [
+                    {
+                        "id": 17,
+                        "text": "Remember to learn async DB calls!",
+                        "completed": False,
+                        "created_at": "2026-11-22T10:00:00.123456Z",
+                        "updated_at": "2026-11-22T10:00:00.123456Z",
+                        "version": 1,
+                    }
+                ]
+            },
+        ),
     )
     NoteCreate = _write_schema("NoteCreate")
     NotePatch = _write_schema("NotePatch", optional=WRITABLE_FIELDS)

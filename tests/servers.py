@@ -36,11 +36,16 @@ class Server:
 
 @contextmanager
 def running_server(
-    env: Mapping[str, str], log_dir: Path, *, startup_timeout: float = 20.0
+    env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    startup_timeout: float = 20.0,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """Start the service on a free port with these environment variables; stop it after."""
-    port = free_port()
-    log_path = log_dir / f"server-{port}.log"
+    """Start the service on `port` (default: a free one) with these environment variables;
+    stop it after."""
+    port = port or free_port()
+    log_path = log_dir / f"server-{port}-{time.monotonic_ns()}.log"
     full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
     with log_path.open("wb") as log:
         process = subprocess.Popen(

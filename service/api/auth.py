@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.api.paths import route_path
 from service.api.problems import problem_response
 from service.api_keys import KeyRing
 from service.models import ANONYMOUS_CLIENT
@@ -56,10 +57,7 @@ def _bearer_token(scope: Scope) -> str | None:
 
 
 def _is_protected(scope: Scope) -> bool:
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if root_path and path.startswith(root_path):
-        path = path[len(root_path) :]
+    path = route_path(scope)
     return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
 
 

@@ -45,6 +45,7 @@ def route(method: str, path: str, **options: Any) -> Callable[[Endpoint], Endpoi
     "POST",
     "",
     operation_id="create_note",
+    summary="Create a note",
     status_code=201,
     response_model=NoteRead,
     responses={
@@ -69,7 +70,11 @@ async def create_note(
     client: CurrentClient,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Create a note; with an Idempotency-Key, a retry answers the first 201 again."""
+    """Create a note from `text` (1 to 10,000 characters, stored as sent) and `completed`
+    (default false). The answer carries the note, its `Location` and its `ETag`.
+
+    Send an `Idempotency-Key` to make the request safe to retry: a retry with the same key and
+    body answers the first 201 again and creates nothing."""
     fields = payload.model_dump()
     if idempotency_key is None:
         note = await notes.create_note(client, fields)
@@ -86,11 +91,14 @@ async def create_note(
     "GET",
     "",
     operation_id="list_notes",
+    summary="List notes",
     response_model=list[NoteRead],
     responses={200: {"headers": NOTE_HEADERS["list"]}, **problems(422)},
 )
 async def list_notes(params: ListParams, request: Request, client: CurrentClient) -> Response:
-    """List notes, a page at a time; the `Link` header leads to the next page."""
+    """List notes by id, a page at a time (keyset pagination: every page costs the same).
+    Filter by `completed`, search with `q`; the `Link` header leads to the next page and is
+    absent on the last one."""
     page = await notes.list_notes(client, params.to_query())
     headers = {}
     if page.has_more:
@@ -103,6 +111,7 @@ async def list_notes(params: ListParams, request: Request, client: CurrentClient
     "GET",
     "/{note_id}",
     operation_id="get_note",
+    summary="Fetch a note",
     response_model=NoteRead,
     responses={
         200: {"headers": NOTE_HEADERS["note"]},
@@ -114,7 +123,8 @@ async def list_notes(params: ListParams, request: Request, client: CurrentClient
     },
 )
 async def get_note(note: LoadedNote, if_none_match: IfNoneMatch = None) -> Response:
-    """Fetch a note; with If-None-Match naming its ETag, a 304 without a body."""
+    """Fetch one note with its `ETag`. With `If-None-Match` naming the current ETag, the
+    answer is a 304 without a body."""
     if if_none_match is not None and if_none_match_hits(if_none_match, note.version):
         return Response(status_code=304, headers={"ETag": f'"{note.version}"'})
     return note_response(note)
@@ -124,13 +134,15 @@ async def get_note(note: LoadedNote, if_none_match: IfNoneMatch = None) -> Respo
     "PATCH",
     "/{note_id}",
     operation_id="update_note",
+    summary="Change some fields of a note",
     response_model=NoteRead,
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
 )
 async def update_note(
     note_id: NoteId, payload: NotePatch, condition: WriteConditionDep, client: CurrentClient
 ) -> Response:
-    """Change some fields of a note; `{}` changes nothing."""
+    """Change `text`, `completed` or both; `{}` changes nothing. Send `If-Match` with the
+    note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump(exclude_unset=True)
     return note_response(await notes.update_note(client, note_id, changes, condition))
 
@@ -139,13 +151,15 @@ async def update_note(
     "PUT",
     "/{note_id}",
     operation_id="replace_note",
+    summary="Replace a note",
     response_model=NoteRead,
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
 )
 async def replace_note(
     note_id: NoteId, payload: NoteReplace, condition: WriteConditionDep, client: CurrentClient
 ) -> Response:
-    """Replace a note's text and state; both are required."""
+    """Replace a note's `text` and `completed` (both required). Send `If-Match` with the
+    note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump()
     return note_response(await notes.update_note(client, note_id, changes, condition))
 
@@ -154,6 +168,7 @@ async def replace_note(
     "DELETE",
     "/{note_id}",
     operation_id="delete_note",
+    summary="Delete a note",
     status_code=204,
     response_class=Response,
     responses=problems(404, 412, 422, 428),
@@ -161,6 +176,7 @@ async def replace_note(
 async def delete_note(
     note_id: NoteId, condition: WriteConditionDep, client: CurrentClient
 ) -> Response:
-    """Delete a note."""
+    """Delete a note for good (its id is never reused). With `If-Match`, only the version
+    the caller has seen is deleted."""
     await notes.delete_note(client, note_id, condition)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
+from service.api.openapi_examples import problem_example
 from service.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TITLES, Problem
 
 _HEADER_ETAG = {"description": 'The note\'s version, quoted: `"3"`.', "schema": {"type": "string"}}
@@ -68,7 +69,12 @@ def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, A
 def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description or _DESCRIPTIONS[status],
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "example": problem_example(status),
+            }
+        },
     }
     if status in _EXTRA_HEADERS:
         response["headers"] = _EXTRA_HEADERS[status]

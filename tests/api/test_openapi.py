@@ -103,3 +103,34 @@ def test_conditional_and_idempotency_headers_are_documented(document: dict[str, 
     assert key["schema"]["maxLength"] == 255
     assert key["schema"]["minLength"] == 1
     assert "idempotency-key-reused" in ops["create_note"]["responses"]["422"]["description"]
+
+
+def test_every_operation_has_a_summary_a_description_and_a_tag(document: dict[str, Any]) -> None:
+    for op_id, operation in operations(document).items():
+        assert operation.get("summary"), op_id
+        assert len(operation.get("description", "")) > 20, op_id
+        assert operation.get("tags"), op_id
+
+
+def test_every_error_example_is_a_problem_of_its_own_status(document: dict[str, Any]) -> None:
+    for op_id, operation in operations(document).items():
+        for status, response in operation["responses"].items():
+            content = response.get("content", {}).get("application/problem+json")
+            if content is None:
+                continue
+            example = content["example"]
+            assert example["status"] == int(status), (op_id, status)
+            assert example["type"].startswith("/problems/")
+            assert ("errors" in example) == (status == "422")
+
+
+def test_bodies_and_notes_come_with_examples_and_field_documentation(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("Note", "NoteCreate", "NotePatch", "NoteReplace"):
+        assert schemas[name].get("examples"), name
+    text = schemas["NoteCreate"]["properties"]["text"]
+    assert (text["minLength"], text["maxLength"]) == (1, 10_000)
+    for field in schemas["Note"]["properties"].values():
+        assert field.get("description")

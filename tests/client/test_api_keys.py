@@ -1,0 +1,34 @@
+"""The client with authentication on: the key passed once, a wrong one a clear exception."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.client import NotesClient, Unauthorized
+from tests.client.faults import fault_proxy
+
+
+def test_with_its_key_the_client_does_everything(keyed_base_url: str, api_key: str) -> None:
+    with NotesClient(keyed_base_url, api_key=api_key) as notes:
+        note = notes.create("authorised")
+        assert notes.get(note.id) == note
+        assert list(notes.list()) == [note]
+        notes.delete(notes.patch(note, completed=True))
+        assert list(notes.list()) == []
+
+
+@pytest.mark.parametrize("key", [None, "nsk_not-a-key"])
+def test_without_a_valid_key_every_call_is_unauthorized_and_not_retried(
+    keyed_base_url: str, key: str | None
+) -> None:
+    with fault_proxy(keyed_base_url) as proxy, NotesClient(proxy.base_url, api_key=key) as notes:
+        with pytest.raises(Unauthorized) as raised:
+            notes.create("refused")
+        with pytest.raises(Unauthorized):
+            list(notes.list())
+
+    assert raised.value.status == 401
+    assert raised.value.type == "/problems/unauthorized"
+    assert [e.status for e in proxy.exchanges] == [401, 401]
+    if key is not None:
+        assert key not in str(raised.value)
