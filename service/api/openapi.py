@@ -113,6 +113,34 @@ def _document_security(document: dict[str, Any], *, required: bool) -> None:
                 operation["responses"].setdefault("401", _problem_response(401))
 
 
+_FOLLOW_UPS = {
+    "GetNote": ("get_note", "Fetch the note just created."),
+    "UpdateNote": ("update_note", "Change some fields of the note just created."),
+    "ReplaceNote": ("replace_note", "Replace the note just created."),
+    "DeleteNote": ("delete_note", "Delete the note just created."),
+}
+
+
+def _document_links(document: dict[str, Any]) -> None:
+    """OpenAPI links from a create to what can be done with the new note: its `id` is the
+    `note_id`, and (for writes) its `ETag` the `If-Match`. Clients and fuzzers follow them."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if operation.get("operationId") != "create_note":
+                continue
+            links = {}
+            for name, (operation_id, description) in _FOLLOW_UPS.items():
+                parameters = {"note_id": "$response.body#/id"}
+                if operation_id != "get_note":
+                    parameters["header.If-Match"] = "$response.header.ETag"
+                links[name] = {
+                    "operationId": operation_id,
+                    "parameters": parameters,
+                    "description": description,
+                }
+            operation["responses"]["201"]["links"] = links
+
+
 def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -134,6 +162,7 @@ def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
                     for status in _EVERY_OPERATION:
                         operation["responses"].setdefault(str(status), _problem_response(status))
             _document_security(document, required=auth)
+            _document_links(document)
             app.openapi_schema = document
         return app.openapi_schema
 
