@@ -4,6 +4,7 @@
     python3 scripts/dev.py test     install, run the whole test suite on SQLite and PostgreSQL
     python3 scripts/dev.py check    install, run ruff and mypy
     python3 scripts/dev.py audit    pip-audit the locked runtime dependencies
+    python3 scripts/dev.py bench    install the bench group, run the benchmark (bench/run.py)
 
 Dependencies come from uv.lock (uv itself is installed into .tools/ if it is not on PATH).
 For the PostgreSQL run, `test` uses TEST_POSTGRES_URL (default: the local server on
@@ -69,6 +70,17 @@ def serve() -> int:
     tool = sync()
     say("migrating and serving on http://127.0.0.1:8000 (docs at /docs); Ctrl-C stops")
     return run([tool, "run", "--locked", "python", "-m", "service", "serve", "--migrate"])
+
+
+def bench(bench_args: list[str]) -> int:
+    """The benchmark (see bench/run.py; needs wrk and PostgreSQL); arguments go to it."""
+    tool = uv()
+    say("installing the locked dependencies and the bench group into .venv/")
+    if run([tool, "sync", "--locked", "--quiet", "--group", "bench"]) != 0:
+        sys.exit("dependency installation failed")
+    return run(
+        [tool, "run", "--locked", "--group", "bench", "python", "-m", "bench.run", *bench_args]
+    )
 
 
 def check() -> int:
@@ -239,7 +251,7 @@ def throwaway_cluster(binaries: Path) -> Iterator[str]:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "check", "audit"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "check", "audit", "bench"):
         print(__doc__)
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
@@ -249,6 +261,8 @@ def main() -> int:
         return check()
     if command == "audit":
         return audit()
+    if command == "bench":
+        return bench(rest)
     return test(rest)
 
 

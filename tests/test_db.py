@@ -6,10 +6,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from fastapi import FastAPI
+from tortoise import connections
 from tortoise.exceptions import DBConnectionError, IntegrityError
 
 from service.config import Settings
 from service.db import is_unavailable_error, tortoise_config
+from tests.databases import backend
 
 
 def test_postgres_pool_settings_come_from_the_settings() -> None:
@@ -26,6 +29,27 @@ def test_postgres_pool_settings_come_from_the_settings() -> None:
     assert (credentials["minsize"], credentials["maxsize"]) == (2, 7)
     assert credentials["timeout"] == 1.5
     assert credentials["command_timeout"] == 3
+
+
+async def test_pooled_connections_are_not_reset_on_release(app: FastAPI) -> None:
+    """No reset query per request: session state set on a pooled connection survives its
+    release (so the pool sent no RESET ALL), while an open transaction does not."""
+    if backend() == "sqlite":
+        credentials = tortoise_config(app.state.settings)["connections"]["default"]["credentials"]
+        assert "reset" not in credentials  # one connection, no pool, nothing to reset
+        return
+    db = connections.get("default")
+    async with db.acquire_connection() as connection:
+        await connection.execute("SET application_name = 'kept'")
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("CREATE TEMPORARY TABLE rolled_back (x int)")
+    # asyncpg's pool hands the connection it got back last out first.
+    async with db.acquire_connection() as connection:
+        assert await connection.fetchval("SHOW application_name") == "kept"
+        assert not connection.is_in_transaction()
+        assert await connection.fetchval("SELECT to_regclass('pg_temp.rolled_back')") is None
+        await connection.execute("RESET application_name")
 
 
 def test_the_sqlite_directory_is_created(tmp_path: Path) -> None:

@@ -1,0 +1,137 @@
+"""Where the service's time goes under load: py-spy samples the serving process while wrk
+runs one workload, and the samples are grouped by the layer that spends them.
+
+    uv run --group bench python -m bench.profile read     # or list, create, mixed
+
+Prints two tables: time by layer (the innermost frame of ours, the framework's or the
+driver's that each sample is in: "self" time) and the functions with the most inclusive
+time; and keeps the raw collapsed stacks (for flamegraph tools) in bench/profile-WORKLOAD.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+
+from bench import seed, servers
+from bench.load import run_wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+# Most specific first: the first pattern found in a frame's file names its layer.
+LAYERS = (
+    ("service/", "service (our code)"),
+    ("pypika", "pypika (SQL building for tortoise)"),
+    ("tortoise/", "tortoise (ORM: query building, model instances)"),
+    ("asyncpg/", "asyncpg (driver, pool)"),
+    ("pydantic", "pydantic (validation, serialization)"),
+    ("fastapi/", "fastapi (routing, dependencies, params)"),
+    ("starlette/", "starlette (routing, requests, responses)"),
+    ("uvicorn/", "uvicorn (HTTP protocol, ASGI glue)"),
+    ("logging/", "logging"),
+    ("asyncio/", "asyncio / uvloop (event loop)"),
+    ("uvloop", "asyncio / uvloop (event loop)"),
+)
+
+
+def layer(frame: str) -> str | None:
+    for pattern, name in LAYERS:
+        if pattern in frame:
+            return name
+    return None
+
+
+def summarize(collapsed: str) -> tuple[Counter[str], Counter[str], int]:
+    """(samples by innermost known layer, samples by function inclusive, total samples)."""
+    by_layer: Counter[str] = Counter()
+    by_function: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        innermost = next((n for f in reversed(frames) if (n := layer(f))), "other (C code, idle)")
+        by_layer[innermost] += count
+        for function in set(frames):
+            by_function[function] += count
+    return by_layer, by_function, total
+
+
+def table(counter: Counter[str], total: int, limit: int) -> str:
+    lines = ["| where | share of samples |", "|---|--:|"]
+    for name, count in counter.most_common(limit):
+        lines.append(
+            f"| `{name}` | {count / total:.0%} |"
+            if "(" not in name
+            else f"| {name} | {count / total:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("workload", choices=("read", "list", "create", "mixed"))
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--notes", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    server_url = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_SERVER)
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    output = ROOT / "bench" / f"profile-{args.workload}.txt"
+    with tempfile.TemporaryDirectory(prefix="profile-") as log_dir:
+        async with seed.database(server_url, "profile") as url:
+            await seed.seed_service(url, args.notes)
+            server = servers.Server(servers.service(url), Path(log_dir))
+            try:
+                server.wait_ready("/notes/1")
+                run_wrk(server.base_url, args.workload, seconds=3, connections=8, max_id=args.notes)
+                load = threading.Thread(
+                    target=run_wrk,
+                    args=(server.base_url, args.workload),
+                    kwargs={
+                        "seconds": args.seconds + 2,
+                        "connections": args.connections,
+                        "max_id": args.notes,
+                    },
+                )
+                load.start()
+                subprocess.run(
+                    [
+                        py_spy,
+                        "record",
+                        "--pid",
+                        str(server.process.pid),
+                        "--rate",
+                        "200",
+                        "--duration",
+                        str(args.seconds),
+                        "--format",
+                        "raw",
+                        "--nonblocking",
+                        "--output",
+                        str(output),
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
+                load.join()
+            finally:
+                server.stop()
+    by_layer, by_function, total = summarize(output.read_text())
+    print(f"{total} samples of the serving process, workload {args.workload}\n")
+    print("Self time by layer:\n\n" + table(by_layer, total, 20) + "\n")
+    print("Inclusive time by function:\n\n" + table(by_function, total, 40))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

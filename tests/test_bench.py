@@ -1,0 +1,58 @@
+"""A fast check of the benchmark harness's arithmetic (the benchmark itself never runs here:
+`python3 scripts/dev.py bench`)."""
+
+from __future__ import annotations
+
+from bench.load import Measurement, parse
+from bench.profile import summarize as summarize_profile
+from bench.report import WORKLOADS, Summary, comparison_table, summarize, targets
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:1
+BENCH_RESULT {"requests": 20000, "duration_us": 10000000, "connect_errors": 0, \
+"read_errors": 1, "write_errors": 0, "status_errors": 2, "timeouts": 3, \
+"p50_us": 1500, "p90_us": 2500, "p99_us": 9000, "max_us": 12000}
+"""
+
+
+def measurement(requests_per_second: float, p99_ms: float = 10.0) -> Measurement:
+    return Measurement(
+        requests=int(requests_per_second * 10), seconds=10, errors=0, p50_ms=1, p99_ms=p99_ms
+    )
+
+
+def test_wrk_output_becomes_a_measurement() -> None:
+    m = parse(WRK_OUTPUT)
+    assert m.requests_per_second == 2000
+    assert (m.errors, m.p50_ms, m.p99_ms) == (6, 1.5, 9.0)
+
+
+def test_summary_takes_medians_and_adds_errors() -> None:
+    rounds = [measurement(1000, 30), measurement(3000, 10), measurement(2000, 20)]
+    summary = summarize(rounds)
+    assert (summary.requests_per_second, summary.p99_ms, summary.rounds) == (2000, 20, 3)
+
+
+def test_targets_compare_the_service_with_baseline_and_ceiling() -> None:
+    def app(requests_per_second: float, p99_ms: float) -> dict[str, Summary]:
+        return {w: summarize([measurement(requests_per_second, p99_ms)]) for w in WORKLOADS}
+
+    results = {"service": app(4000, 12), "baseline": app(1000, 50), "ceiling": app(6000, 10)}
+    rows = {target: (got, met) for target, got, met in targets(results, {"service": 70 << 20})}
+    assert rows["read: >= 3x baseline req/s"] == ("4.00x", True)
+    assert rows["list: >= 4x baseline req/s"] == ("4.00x", True)
+    assert rows["mixed: >= 50% of ceiling req/s"] == ("67%", True)
+    assert rows["read: p99 <= 1.5x ceiling's"] == ("1.20x", True)
+    assert rows["service peak RSS < 80 MiB"] == ("70.0 MiB", True)
+    assert "| `GET /notes/{random id}` | service | 4,000 |" in comparison_table(results)
+
+
+def test_profile_samples_are_grouped_by_innermost_layer() -> None:
+    collapsed = (
+        "main (service/cli.py:1);get (tortoise/queryset.py:9);run (asyncpg/connection.py:3) 6\n"
+        "main (service/cli.py:1);build (pypika_tortoise/queries.py:2) 4\n"
+    )
+    by_layer, by_function, total = summarize_profile(collapsed)
+    assert total == 10
+    assert by_layer["asyncpg (driver, pool)"] == 6
+    assert by_layer["pypika (SQL building for tortoise)"] == 4
+    assert by_function["main (service/cli.py:1)"] == 10
