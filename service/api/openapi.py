@@ -43,10 +43,12 @@ _DESCRIPTIONS = {
     404: "The note does not exist (or belongs to another client).",
     405: "The path does not serve this method; `Allow` lists those it does.",
     412: "If-Match does not match the note's current ETag; nothing changed.",
-    413: "The body is larger than the configured limit.",
-    415: "The body is not JSON (`application/json` or `application/*+json`).",
+    413: "The body is larger than the configured limit (MAX_BODY_BYTES, default 65,536 bytes).",
+    414: "The path and query string are longer than 16,384 bytes.",
+    415: "The body is not JSON (`application/json` or `application/*+json`, UTF-8).",
     422: "The request is malformed or invalid; `errors` has one entry per offending field.",
     428: "The server requires If-Match on writes (REQUIRE_IF_MATCH).",
+    431: "The headers are larger than 16,384 bytes together, or more than 100 fields.",
     500: "An unexpected error; it was logged with the request id.",
     503: "The database is unavailable; retry after `Retry-After` seconds.",
 }
@@ -55,7 +57,7 @@ _EXTRA_HEADERS = {
     405: {"Allow": _HEADER_ALLOW},
     503: {"Retry-After": _HEADER_RETRY_AFTER},
 }
-_EVERY_OPERATION = (500, 503)
+_EVERY_OPERATION = (414, 431, 500, 503)
 
 
 def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
