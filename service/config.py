@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     REQUIRE_IF_MATCH: bool = Field(
         default=False, description="Refuse PATCH, PUT and DELETE without If-Match (428)."
     )
+    MAX_BODY_BYTES: int = Field(
+        default=65_536,
+        ge=1_024,  # below this, some valid notes could not be sent
+        le=10_485_760,  # a body is held in memory while it is checked
+        description="The largest request body accepted, in bytes; one more is a 413.",
+    )
     API_KEYS: str = Field(
         default="",
         description="Comma-separated `client:sha256-hex-of-key` entries; none: auth is off.",

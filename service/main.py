@@ -18,6 +18,7 @@ from tortoise.contrib.fastapi import RegisterTortoise
 from service.api import health
 from service.api import notes as notes_api
 from service.api.auth import ApiKeyMiddleware
+from service.api.body_limit import BodyLimitMiddleware
 from service.api.cors import install_cors
 from service.api.docs import DOCS_PATHS, install_docs
 from service.api.error_handlers import install_error_handlers
@@ -113,6 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, auth=keyring.enabled)
     # Outermost last. Agreed order, outermost first: request id/logs/metrics, security
     # headers, CORS, unexpected errors, API keys, body limits.
+    app.add_middleware(
+        BodyLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, routes=app.router.routes
+    )
     app.add_middleware(ApiKeyMiddleware, keyring=keyring)
     app.add_middleware(UnexpectedErrorMiddleware)
     install_cors(app, settings.cors_origins)

@@ -2,6 +2,10 @@
 
 Writes are atomic compare-and-set operations: the version check, the change detection and
 the write are one UPDATE (or DELETE) statement, so concurrent writers can never both win.
+
+Reads select only the columns a response shows, and validate the rows straight into
+`NoteRead` (no model instances in between); the hot ones run SQL that Tortoise generated
+once per query shape (`service.prepared`).
 """
 
 from __future__ import annotations
@@ -9,15 +13,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from pydantic import TypeAdapter
 from tortoise import BaseDBAsyncClient
 from tortoise.expressions import F, Q
-from tortoise.queryset import QuerySet
+from tortoise.queryset import QuerySet, ValuesQuery
 from tortoise.transactions import in_transaction
 
 from service.errors import NoteNotFound, PreconditionFailed, PreconditionRequired
-from service.models import Note
+from service.models import ID_MAX, Note
+from service.prepared import PreparedQuery
+from service.schemas import NoteRead
+
+READ_FIELDS = tuple(NoteRead.model_fields)
+_NOTES = TypeAdapter(list[NoteRead])
+# Stand-ins for the values of prepared queries: distinct from each other and from constants.
+_SAMPLES: dict[str, object] = {
+    "owner": "\x1fsample owner",
+    "note_id": ID_MAX - 1,
+    "after": ID_MAX - 2,
+    "limit": ID_MAX - 3,
+    "completed": True,
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ class NoteQuery:
 
 @dataclass(frozen=True)
 class NotePage:
-    notes: list[Note]
+    notes: list[NoteRead]
     has_more: bool
 
 
@@ -67,33 +86,70 @@ async def create_note(
     )
 
 
-async def get_note(owner: str, note_id: int) -> Note:
-    note = await _owned(owner).get_or_none(id=note_id)
-    if note is None:
+_GET_NOTE = PreparedQuery(
+    lambda owner, note_id: _owned(owner).filter(id=note_id).limit(1).values(*READ_FIELDS),
+    connection="default",
+    owner=_SAMPLES["owner"],
+    note_id=_SAMPLES["note_id"],
+)
+
+
+async def get_note(owner: str, note_id: int) -> NoteRead:
+    rows = await _GET_NOTE.fetch(owner=owner, note_id=note_id)
+    if not rows:
         raise NoteNotFound(note_id)
-    return note
+    return NoteRead.model_validate(rows[0])
 
 
 async def list_notes(owner: str, query: NoteQuery) -> NotePage:
-    notes = _owned(owner)
-    if query.completed is not None:
-        notes = notes.filter(completed=query.completed)
-    if query.search:
-        notes = notes.filter(text__icontains=query.search)
-    if query.after is not None:
-        notes = (
-            notes.filter(id__lt=query.after)
-            if query.descending
-            else notes.filter(id__gt=query.after)
-        )
     # One row more than asked for tells whether a next page exists, without a COUNT.
-    rows = await notes.order_by("-id" if query.descending else "id").limit(query.limit + 1)
-    return NotePage(notes=rows[: query.limit], has_more=len(rows) > query.limit)
+    values: dict[str, Any] = {"owner": owner, "limit": query.limit + 1}
+    if query.completed is not None:
+        values["completed"] = query.completed
+    if query.after is not None:
+        values["after"] = query.after
+    if query.search:
+        # A substring search scans rows whatever its SQL: built each time, like any query.
+        rows = await _listing(descending=query.descending, search=query.search, **values)
+    else:
+        prepared = _prepared_listing(query.descending, frozenset(values))
+        rows = await prepared.fetch(**values)
+    notes = _NOTES.validate_python(rows)
+    return NotePage(notes=notes[: query.limit], has_more=len(notes) > query.limit)
+
+
+def _listing(
+    *,
+    descending: bool,
+    owner: str,
+    limit: int,
+    completed: bool | None = None,
+    after: int | None = None,
+    search: str = "",
+) -> ValuesQuery[Any]:
+    notes = _owned(owner)
+    if completed is not None:
+        notes = notes.filter(completed=completed)
+    if search:
+        notes = notes.filter(text__icontains=search)
+    if after is not None:
+        notes = notes.filter(id__lt=after) if descending else notes.filter(id__gt=after)
+    return notes.order_by("-id" if descending else "id").limit(limit).values(*READ_FIELDS)
+
+
+@cache
+def _prepared_listing(descending: bool, names: frozenset[str]) -> PreparedQuery:
+    """One prepared query per shape: order, and which of the filters are given (8 at most)."""
+    return PreparedQuery(
+        lambda **values: _listing(descending=descending, **values),
+        connection="default",
+        **{name: _SAMPLES[name] for name in names},
+    )
 
 
 async def update_note(
     owner: str, note_id: int, changes: Mapping[str, Any], condition: WriteCondition
-) -> Note:
+) -> NoteRead:
     """Apply `changes` if `condition` holds; a write that changes nothing keeps the version."""
     await _check_required(owner, note_id, condition)
     while True:
@@ -108,7 +164,8 @@ async def update_note(
                 )
                 if updated:
                     # Same transaction: the row is still ours, so this is the version we wrote.
-                    return await _owned(owner).filter(id=note_id).using_db(connection).get()
+                    written = _owned(owner).filter(id=note_id).using_db(connection)
+                    return NoteRead.model_validate(await written.get())
         note = await _current_or_raise(owner, note_id, condition)
         if all(getattr(note, name) == value for name, value in changes.items()):
             return note
@@ -141,7 +198,7 @@ def _matching(owner: str, note_id: int, condition: WriteCondition) -> QuerySet[N
     return notes
 
 
-async def _current_or_raise(owner: str, note_id: int, condition: WriteCondition) -> Note:
+async def _current_or_raise(owner: str, note_id: int, condition: WriteCondition) -> NoteRead:
     note = await get_note(owner, note_id)
     if condition.if_match is not None and not condition.if_match.matches(note.version):
         raise PreconditionFailed

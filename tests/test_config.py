@@ -15,6 +15,7 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings.is_sqlite
     assert (settings.HOST, settings.PORT) == ("127.0.0.1", 8000)
     assert settings.REQUIRE_IF_MATCH is False
+    assert settings.MAX_BODY_BYTES == 65_536
 
 
 def test_environment_variables_are_read_when_built(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,6 +40,8 @@ def test_an_inverted_pool_is_refused() -> None:
         ("DB_POOL_MAX_SIZE", "0"),
         ("IDEMPOTENCY_RETENTION_HOURS", "23.5"),  # callers are promised a day
         ("IDEMPOTENCY_PURGE_INTERVAL_SECONDS", "0"),
+        ("MAX_BODY_BYTES", "1023"),  # some valid notes could not be sent
+        ("MAX_BODY_BYTES", "10485761"),  # bodies are held in memory while checked
     ],
 )
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

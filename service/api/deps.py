@@ -13,8 +13,9 @@ from service.api.auth import authenticated_client
 from service.api.conditional import parse_if_match
 from service.config import Settings
 from service.errors import Unauthorized
-from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH, Note
+from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH
 from service.notes import NoteQuery, WriteCondition
+from service.schemas import NoteRead
 
 SEARCH_MAX_LENGTH = 1_000
 
@@ -37,11 +38,11 @@ NoteId = Annotated[
 ]
 
 
-async def load_note(client: CurrentClient, note_id: NoteId) -> Note:
+async def load_note(client: CurrentClient, note_id: NoteId) -> NoteRead:
     return await notes.get_note(client, note_id)
 
 
-LoadedNote = Annotated[Note, Depends(load_note)]
+LoadedNote = Annotated[NoteRead, Depends(load_note)]
 
 
 def write_condition(

@@ -8,18 +8,17 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from service.api.conditional import etag
-from service.models import Note
-from service.schemas import NoteRead, note_json
+from service.schemas import NoteRead
 
 JSON = "application/json"
 _NOTE_LIST = TypeAdapter(list[NoteRead])
 
 
 def note_response(
-    note: Note, *, status_code: int = 200, headers: Mapping[str, str] | None = None
+    note: NoteRead, *, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     return json_note_response(
-        note_json(note), version=note.version, status_code=status_code, headers=headers
+        note.model_dump_json(), version=note.version, status_code=status_code, headers=headers
     )
 
 
@@ -35,6 +34,6 @@ def json_note_response(
     )
 
 
-def note_list_response(notes: Sequence[Note], headers: Mapping[str, str]) -> Response:
-    body = _NOTE_LIST.dump_json(_NOTE_LIST.validate_python(notes, from_attributes=True))
+def note_list_response(notes: Sequence[NoteRead], headers: Mapping[str, str]) -> Response:
+    body = _NOTE_LIST.dump_json(list(notes))
     return Response(body, media_type=JSON, headers=dict(headers))

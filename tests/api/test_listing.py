@@ -80,6 +80,29 @@ async def test_descending_order_and_after(client: httpx.AsyncClient) -> None:
     assert [n["id"] for n in after.json()] == ids[2:]
 
 
+async def test_every_combination_of_order_filter_and_cursor(client: httpx.AsyncClient) -> None:
+    """Each combination is its own prepared query: each must select what it says."""
+    created = [await create_note(client, text=f"n{i}", completed=i % 3 == 0) for i in range(9)]
+    middle = created[4]["id"]
+    for order in ("asc", "desc"):
+        for completed in (None, True, False):
+            for after in (None, middle):
+                expected = [
+                    note
+                    for note in (created if order == "asc" else created[::-1])
+                    if completed is None or note["completed"] == completed
+                    if after is None
+                    or (note["id"] > after if order == "asc" else note["id"] < after)
+                ][:2]
+                params: dict[str, str | int] = {"order": order, "limit": 2}
+                if completed is not None:
+                    params["completed"] = str(completed).lower()
+                if after is not None:
+                    params["after"] = after
+                response = await client.get("/notes", params=params)
+                assert response.json() == expected, params
+
+
 async def test_default_limit_is_100(client: httpx.AsyncClient) -> None:
     for i in range(101):
         await create_note(client, text=f"n{i}")

@@ -1,0 +1,136 @@
+"""The gate every request body passes before the routes parse it: 415, 413, then 422.
+
+A pure ASGI middleware, the innermost one: it runs after authentication (401), and only for
+a method and path that a route serves, so a wrong method is still the router's 405. Then:
+
+1. 415 from the headers alone: a body (`Content-Length` > 0, or chunked) needs a JSON media
+   type, `application/json` or `application/*+json`, in UTF-8 if a charset is named. A
+   request that says it has no body passes, so a body-less POST gets the 422 "body is
+   required" that tells the caller what is missing.
+2. 413: a declared `Content-Length` above the limit is refused before a byte is read; a
+   chunked (or lying) body is counted while it streams and refused at the first byte over.
+   At most the limit is ever held in memory.
+3. 422 for bytes the routes' `json.loads` would accept wrongly or turn into a 400
+   (see `strict_json`). The checked body is then handed to the route unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.problems import problem_response
+from service.api.strict_json import MalformedJson, check_json_body
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.routes = routes  # the router's own list: routes added later count too
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in BODY_METHODS
+            or not self._served(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        length = _declared_length(headers)
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        if not chunked and not length:
+            await self.app(scope, receive, send)  # no body: the route says what it needed
+            return
+        if not _is_json_media_type(headers.get("content-type", "")):
+            await _answer(scope, receive, send, 415, "unsupported-media-type", _MEDIA_TYPE_DETAIL)
+            return
+        try:
+            if length is not None and length > self.max_body_bytes:
+                raise BodyTooLarge
+            body = await self._read_body(receive)
+            check_json_body(body)
+        except BodyTooLarge:
+            detail = f"The body is larger than {self.max_body_bytes} bytes."
+            await _answer(scope, receive, send, 413, "payload-too-large", detail)
+            return
+        except MalformedJson as exc:
+            detail = "The body is not a well-formed JSON document; see errors."
+            response = problem_response(422, "validation-error", detail, errors=[exc.field_error()])
+            await response(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _served(self, scope: Scope) -> bool:
+        return any(route.matches(scope)[0] is Match.FULL for route in self.routes)
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away: the route sees an empty body and its 422
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+_MEDIA_TYPE_DETAIL = (
+    "Send the body as JSON: Content-Type application/json (or application/*+json), UTF-8."
+)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def _declared_length(headers: dict[str, str]) -> int | None:
+    value = headers.get("content-length")
+    # The server has already refused a malformed Content-Length; be safe anyway.
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+    kind, _, subtype = media_type.partition("/")
+    if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
+        return False
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replayed() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for the disconnect, as the server would
+
+    return replayed
+
+
+async def _answer(
+    scope: Scope, receive: Receive, send: Send, status: int, slug: str, detail: str
+) -> None:
+    await problem_response(status, slug, detail)(scope, receive, send)

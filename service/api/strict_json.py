@@ -1,0 +1,83 @@
+"""What counts as a well-formed JSON body: stricter than `json.loads`, which the routes use after.
+
+`json.loads` alone accepts things a careful API refuses, or fails in ways FastAPI turns into a
+bare 400: bytes that are not UTF-8 (it guesses UTF-16/32 from the first bytes), a repeated key
+(the last one silently wins: which text did the caller mean?), `NaN` and `Infinity` (not JSON),
+integers longer than Python converts (ValueError), and nesting deep enough to exhaust the
+recursion limit. Each of these is a 422 here, with one `errors` entry saying which.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_DEPTH = 32  # a note body is one flat object; anything deeper is not a note
+
+FieldErrorDict = dict[str, Any]
+
+
+class MalformedJson(ValueError):
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+    def field_error(self) -> FieldErrorDict:
+        return {"loc": ["body"], "msg": self.message, "type": self.error_type}
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            shown = key[:100].encode("utf-8", "backslashreplace").decode("utf-8")
+            raise MalformedJson("json_duplicate_key", f"The key {shown!r} appears more than once")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise MalformedJson("json_invalid", f"{name} is not a JSON value")
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest `[`/`{` nesting outside strings: checked before parsing, which recurses."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def check_json_body(body: bytes) -> None:
+    """Raise MalformedJson unless `body` is one well-formed JSON document, as UTF-8."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedJson("json_invalid", "The body is not valid UTF-8") from None
+    openers = text.count("[") + text.count("{")  # cheap: most bodies need no scan
+    if openers > MAX_DEPTH and _nesting_depth(text) > MAX_DEPTH:
+        raise MalformedJson("json_too_deep", f"JSON nested more than {MAX_DEPTH} levels deep")
+    try:
+        json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant)
+    except MalformedJson:
+        raise
+    except json.JSONDecodeError as exc:
+        raise MalformedJson("json_invalid", f"Malformed JSON: {exc.msg}") from None
+    except (ValueError, RecursionError):
+        # e.g. an integer with more digits than Python converts
+        raise MalformedJson("json_invalid", "A JSON value is out of range") from None

@@ -1,0 +1,78 @@
+"""Tortoise queries whose SQL is generated once per shape, then run again with new values.
+
+Tortoise builds a query's SQL anew (with pypika) every time it is awaited: for a point read
+that costs more CPU than the driver's whole round trip. A hot read always has the same
+shape, only its values change; so `PreparedQuery` asks Tortoise for the SQL of the shape
+once per database dialect, building the query with a sample value standing in for each
+parameter, and afterwards runs that SQL on Tortoise's connection with the request's values.
+Rows come back as plain dicts (no model instances): callers validate them straight into
+their response schema.
+
+A sample must reach the SQL as a parameter of its own, unchanged (it cannot for, e.g., a
+LIKE pattern that Tortoise escapes and wraps in `%`): preparing refuses the shape otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tortoise import BaseDBAsyncClient, connections
+from tortoise.queryset import ValuesQuery
+
+
+class UnpreparableQuery(ValueError):
+    """A sample value did not come out of Tortoise as one parameter of the SQL."""
+
+
+class _Slot:
+    """Where a named value goes among the SQL's parameters."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class PreparedQuery:
+    def __init__(
+        self, build: Callable[..., ValuesQuery[Any]], *, connection: str, **samples: object
+    ) -> None:
+        """`build(**values)` makes the query; `samples` are one example value per name,
+        each distinct from every other value the query holds."""
+        self._build = build
+        self._connection = connection
+        self._samples = samples
+        self._by_dialect: dict[str, tuple[str, list[Any]]] = {}
+
+    async def fetch(self, **values: object) -> list[dict[str, Any]]:
+        db = connections.get(self._connection)
+        dialect = db.capabilities.dialect
+        prepared = self._by_dialect.get(dialect) or self._prepare(db)
+        sql, parameters = prepared
+        arguments = [values[p.name] if isinstance(p, _Slot) else p for p in parameters]
+        rows: list[dict[str, Any]] = await db.execute_query_dict(sql, arguments)
+        return rows
+
+    def _prepare(self, db: BaseDBAsyncClient) -> tuple[str, list[Any]]:
+        query = self._build(**self._samples)
+        query._db = db
+        query._make_query()
+        sql, generated = query.query.get_parameterized_sql()
+        parameters: list[Any] = []
+        unused = dict(self._samples)
+        for value in generated:
+            name = next((n for n, s in unused.items() if _same(s, value)), None)
+            if name is None:
+                parameters.append(value)  # a constant of the shape
+            else:
+                parameters.append(_Slot(name))
+                del unused[name]
+        if unused:
+            raise UnpreparableQuery(f"not plain parameters of the SQL: {', '.join(unused)}")
+        self._by_dialect[db.capabilities.dialect] = (sql, parameters)
+        return sql, parameters
+
+
+def _same(sample: object, value: object) -> bool:
+    return type(sample) is type(value) and sample == value
