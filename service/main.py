@@ -94,7 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        root_path=settings.ROOT_PATH,
         redirect_slashes=False,
         docs_url=None,  # served by service.api.docs, without any CDN
         redoc_url=None,
@@ -103,6 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "health", "description": "Liveness and readiness for orchestrators."},
         ],
     )
+    # Set after construction: FastAPI warns that its `root_path` argument is deprecated, yet
+    # only it serves a proxy that strips the prefix and one that keeps it alike.
+    app.root_path = settings.ROOT_PATH
     app.state.settings = settings
     app.state.keyring = keyring
     app.router.redirect_slashes = False

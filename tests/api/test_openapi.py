@@ -12,6 +12,8 @@ from service.api_keys import digest_of, generate_key
 from service.config import Settings
 from service.main import create_app
 
+from service.api.problems import PROBLEM_TITLES
+
 
 @pytest.fixture
 async def document(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -127,6 +129,8 @@ def test_every_error_example_is_a_problem_of_its_own_status(document: dict[str, 
             assert example["status"] == int(status), (op_id, status)
             assert example["type"].startswith("/problems/")
             assert ("errors" in example) == (status == "422")
+            slug = example["type"].removeprefix("/problems/")
+            assert example["title"] == PROBLEM_TITLES[slug], (op_id, status)
 
 
 def test_bodies_and_notes_come_with_examples_and_field_documentation(
