@@ -8,11 +8,10 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
+from service.api.problems import PROBLEM_TITLES
 from service.api_keys import digest_of, generate_key
 from service.config import Settings
 from service.main import create_app
-
-from service.api.problems import PROBLEM_TITLES
 
 
 @pytest.fixture
