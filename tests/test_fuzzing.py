@@ -21,15 +21,19 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from service.api_keys import digest_of, generate_key
+from service.config import Settings
 from tests.databases import backend
-from tests.servers import REPO_ROOT, Server
+from tests.servers import REPO_ROOT, Server, running_server
 
 CONFIG = REPO_ROOT / "tests" / "schemathesis.toml"
 TIMEOUT_SECONDS = 240
 _NOTE_PATH = re.compile(r"^/notes/[^/]+$")
 
 
-def run_schemathesis(server: Server, report_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_schemathesis(
+    server: Server, report_dir: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
     st = Path(sys.executable).parent / "st"
     command = [
         str(st),
@@ -44,6 +48,7 @@ def run_schemathesis(server: Server, report_dir: Path) -> subprocess.CompletedPr
         str(report_dir),
         "--output-truncate",
         "true",
+        *options,
     ]
     return subprocess.run(
         command,
@@ -72,15 +77,15 @@ def documented_operations(openapi: dict[str, Any]) -> set[tuple[str, str]]:
     return {(method.upper(), path) for path, item in openapi["paths"].items() for method in item}
 
 
-def test_the_live_service_keeps_its_openapi_contract(
-    live_server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    openapi = httpx.get(f"{live_server.base_url}/openapi.json").json()
-    result = run_schemathesis(live_server, tmp_path)
+def fuzz(server: Server, report_dir: Path, *options: str) -> tuple[int, Counter[str]]:
+    """Run schemathesis; fail with its report unless every phase passed every check.
+    Returns how many cases it generated and the requests per operation."""
+    openapi = httpx.get(f"{server.base_url}/openapi.json").json()
+    result = run_schemathesis(server, report_dir, *options)
     output = result.stdout[-20_000:] + result.stderr[-5_000:]
     assert result.returncode == 0, output
 
-    report = json.loads(next(tmp_path.glob("json-*.json")).read_text())
+    report = json.loads(next(report_dir.glob("json-*.json")).read_text())
     assert report["complete"] is True, output
     assert report["test_cases"]["with_failures"] == 0, output
     assert report["test_cases"]["errored"] == 0, output
@@ -89,14 +94,41 @@ def test_the_live_service_keeps_its_openapi_contract(
     for phase in ("examples", "coverage", "fuzzing", "stateful"):
         assert report["phases"][phase]["status"] == "success", (phase, output)
 
-    counts = requests_per_operation(next(tmp_path.glob("har-*.json")), operations)
+    counts = requests_per_operation(next(report_dir.glob("har-*.json")), operations)
     for method, path in operations:
         assert counts[f"{method} {path}"] > 0, f"{method} {path} was never called"
-    total = report["test_cases"]["generated"]
+    generated: int = report["test_cases"]["generated"]
+    return generated, counts
+
+
+def show(
+    title: str, generated: int, counts: Counter[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     table = "\n".join(f"  {count:5d}  {operation}" for operation, count in sorted(counts.items()))
     with capsys.disabled():
         print(
-            f"\nschemathesis on {backend()}: {total} generated cases, 0 failures; "
+            f"\nschemathesis on {backend()}, {title}: {generated} generated cases, 0 failures; "
             f"requests per operation:\n{table}",
             flush=True,
         )
+
+
+def test_the_live_service_keeps_its_openapi_contract(
+    live_server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    generated, counts = fuzz(live_server, tmp_path)
+    show("authentication off", generated, counts, capsys)
+
+
+def test_the_live_service_keeps_its_contract_with_authentication_on(
+    settings: Settings, tmp_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With API keys configured: the 401s and the bearer scheme are documented truthfully,
+    and no operation ignores the credentials (schemathesis's `ignored_auth` check)."""
+    key = generate_key()
+    env = {"DATABASE_URL": settings.DATABASE_URL, "API_KEYS": f"fuzzer:{digest_of(key)}"}
+    with running_server(env, tmp_dir) as server:
+        generated, counts = fuzz(
+            server, tmp_path, "--header", f"Authorization: Bearer {key}", "--max-examples", "10"
+        )
+    show("authentication on", generated, counts, capsys)

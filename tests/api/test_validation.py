@@ -262,3 +262,28 @@ async def test_bad_ids_change_nothing_whatever_the_method(
     response = await client.request(method, f"/notes/{note_id}", json=body)
     assert_problem(response, 422, "validation-error")
     assert await stored_notes(client) == [note]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/notes", "GET, POST"),
+        ("PATCH", "/notes/", "GET, POST"),
+        ("DELETE", "/notes", "GET, POST"),
+        ("TRACE", "/notes", "GET, POST"),
+        ("POST", "/notes/{id}", "GET, PUT, PATCH, DELETE"),
+        ("POST", "/notes/{id}/", "GET, PUT, PATCH, DELETE"),
+        ("TRACE", "/notes/{id}", "GET, PUT, PATCH, DELETE"),
+        ("POST", "/notes/abc", "GET, PUT, PATCH, DELETE"),
+    ],
+)
+async def test_wrong_methods_are_405_with_allow_and_change_nothing(
+    client: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    note = await create_note(client)
+    response = await client.request(
+        method, path.replace("{id}", str(note["id"])), json={"text": "changed", "completed": True}
+    )
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allow
+    assert await stored_notes(client) == [note]
