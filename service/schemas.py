@@ -28,6 +28,12 @@ Tortoise.init_models(["service.models"], "models", _init_relations=False)
 
 WRITABLE_FIELDS = ("text", "completed")
 
+# Exactly the characters `str.isspace()` counts (a test proves it), spelled for JSON Schema:
+# its `\s` differs from Python's (U+001C..U+001F and U+0085 are space to Python, U+FEFF is not).
+_WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_PATTERN = rf"^[^\x00]*[^{_WHITESPACE}\x00][^\x00]*$"
+"""What `text` must match, as documented: no NUL, at least one non-whitespace character."""
+
 
 def _check_text(value: str) -> str:
     if "\x00" in value:
@@ -55,7 +61,7 @@ def _document_write_schema(schema: dict[str, Any]) -> None:
             prop.update(next(v for v in variants if v.get("type") != "null"))
             prop.pop("default", None)
         if name == "text":
-            prop.update(minLength=1, pattern=r"\S")
+            prop.update(minLength=1, pattern=TEXT_PATTERN)
 
 
 _EXAMPLES: dict[str, dict[str, Any]] = {

@@ -42,6 +42,11 @@ NoteId = Annotated[
 ]
 
 
+# A header is absent or a string (repeated headers are joined with commas): never an array or
+# null. Any string is accepted; one that is not a list of strong tags simply matches nothing.
+_ENTITY_TAGS_SCHEMA = WithJsonSchema({"type": "string"})
+
+
 async def load_note(client: CurrentClient, note_id: NoteId) -> NoteRead:
     return await notes.get_note(client, note_id)
 
@@ -53,6 +58,7 @@ async def write_condition(
     settings: SettingsDep,
     if_match: Annotated[
         list[str] | None,
+        _ENTITY_TAGS_SCHEMA,
         Header(
             description='Write only if the note\'s ETag is one of these (`"3"`, a list, or `*`). '
             "A mismatch is a 412 and changes nothing.",
@@ -104,6 +110,7 @@ IdempotencyKey = Annotated[
 
 IfNoneMatch = Annotated[
     list[str] | None,
+    _ENTITY_TAGS_SCHEMA,
     Header(description="Answer 304 Not Modified if the note's ETag is one of these, or `*`."),
 ]
 
