@@ -1,4 +1,8 @@
-"""Request dependencies, declared once as `Annotated` aliases."""
+"""Request dependencies, declared once as `Annotated` aliases.
+
+Every dependency is `async def`, even those that await nothing: FastAPI runs a plain `def`
+dependency in a worker thread, a thread hop on every request that uses it.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from service.schemas import NoteRead
 SEARCH_MAX_LENGTH = 1_000
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -50,7 +54,7 @@ async def load_note(client: CurrentClient, note_id: NoteId) -> NoteRead:
 LoadedNote = Annotated[NoteRead, Depends(load_note)]
 
 
-def write_condition(
+async def write_condition(
     settings: SettingsDep,
     if_match: Annotated[
         list[str] | None,
@@ -69,7 +73,7 @@ def write_condition(
 WriteConditionDep = Annotated[WriteCondition, Depends(write_condition)]
 
 
-def current_client(request: Request) -> str:
+async def current_client(request: Request) -> str:
     """The calling client, as the API-key middleware identified it: whose notes and
     idempotency keys a request sees. Fails closed if nothing identified one."""
     client = authenticated_client(request.scope)
