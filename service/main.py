@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from service.api import health
+from service.api import health, metrics
 from service.api import notes as notes_api
 from service.api.auth import ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
@@ -24,11 +24,13 @@ from service.api.docs import DOCS_PATHS, install_docs
 from service.api.error_handlers import install_error_handlers
 from service.api.openapi import install_openapi
 from service.api.security_headers import SecurityHeadersMiddleware
+from service.api.telemetry import TelemetryMiddleware
 from service.api.unexpected import UnexpectedErrorMiddleware
 from service.api_keys import KeyRing, load_keyring
 from service.config import Settings
 from service.db import tortoise_config
 from service.idempotency import purge_periodically
+from service.logs import configure_logging
 from service.migrate import pending_migrations
 
 logger = logging.getLogger("service")
@@ -49,6 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         generate_schemas=False,  # Aerich owns the schema
         add_exception_handlers=False,  # ours never echo driver messages
     ):
+        health.end_draining()
         _announce_authentication(app.state.keyring)
         pending = await pending_migrations()
         if pending:
@@ -69,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             purge.cancel()
             with suppress(asyncio.CancelledError):
                 await purge
+            metrics.forget_this_process()
 
 
 def _announce_authentication(keyring: KeyRing) -> None:
@@ -87,6 +91,7 @@ def _announce_authentication(keyring: KeyRing) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(settings.LOG_LEVEL)
     keyring = load_keyring(settings)  # a malformed key configuration stops the start here
     app = FastAPI(
         title="Notes service",
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "notes", "description": "Notes: the service's one resource."},
             {"name": "health", "description": "Liveness and readiness for orchestrators."},
+            {"name": "metrics", "description": "Prometheus metrics for operators."},
         ],
     )
     app.state.settings = settings
@@ -107,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False
     app.include_router(notes_api.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     install_docs(app)
     install_error_handlers(app)
     install_openapi(app, auth=keyring.enabled)
@@ -119,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnexpectedErrorMiddleware)
     install_cors(app, settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
+    app.add_middleware(TelemetryMiddleware, routes=app.router.routes)
     return app
 
 
