@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from types import TracebackType
 
@@ -28,7 +29,8 @@ class AsyncNotesClient:
 
     `api_key` is sent as `Authorization: Bearer` on every call; `timeout` bounds each
     attempt, `retry` the whole call (see `RetryPolicy`); `cache_size` > 0 keeps that many
-    notes for conditional GETs. Errors are `NotesError`s (see `service.client.errors`).
+    notes for conditional GETs; `verify` is the TLS verification (an `ssl.SSLContext` for a
+    private CA or client certificates). Errors are `NotesError`s (`service.client.errors`).
     """
 
     def __init__(
@@ -39,11 +41,14 @@ class AsyncNotesClient:
         timeout: httpx.Timeout | float = calls.DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         cache_size: int = 0,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._retry = retry or RetryPolicy()
         self._cache = NoteCache(cache_size)
-        self._http = httpx.AsyncClient(base_url=base_url, headers=calls.default_headers(api_key))
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers=calls.default_headers(api_key), verify=verify
+        )
 
     async def __aenter__(self) -> AsyncNotesClient:
         return self
@@ -144,7 +149,8 @@ class AsyncNotesClient:
                 if delay is None:
                     raise ServiceUnreachable(
                         f"{call.method} {call.url}: no answer after {attempts.count} attempt(s): "
-                        f"{error!r}"
+                        f"{error!r}",
+                        attempts=attempts.count,
                     ) from error
             else:
                 delay = attempts.after_response(response, retry_safe=call.retry_safe)

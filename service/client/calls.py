@@ -12,7 +12,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from service.client.context import current_request_id
-from service.client.errors import error_for
+from service.client.errors import ProblemError, error_for
 from service.client.models import Note
 
 NoteRef = Note | int
@@ -45,6 +45,9 @@ class Answer:
     response: httpx.Response
     attempts: int
     maybe_applied: bool  # an earlier attempt may have been applied; its answer was lost
+
+    def error(self) -> ProblemError:
+        return error_for(self.response, attempts=self.attempts, maybe_applied=self.maybe_applied)
 
 
 def create(text: str, completed: bool, idempotency_key: str | None) -> Call:
@@ -96,13 +99,13 @@ def note_from(answer: Answer, cached: Note | None = None) -> Note:
     if response.status_code == 304 and cached is not None:
         return cached
     if not response.is_success:
-        raise error_for(response, maybe_applied=answer.maybe_applied)
+        raise answer.error()
     return Note.model_validate_json(response.content)
 
 
 def notes_from(answer: Answer) -> list[Note]:
     if not answer.response.is_success:
-        raise error_for(answer.response, maybe_applied=answer.maybe_applied)
+        raise answer.error()
     return _NOTES.validate_json(answer.response.content)
 
 
@@ -111,7 +114,7 @@ def deleted(answer: Answer) -> None:
     # A 404 after an attempt whose answer was lost: that attempt deleted it.
     if answer.response.is_success or (status == 404 and answer.maybe_applied):
         return
-    raise error_for(answer.response, maybe_applied=answer.maybe_applied)
+    raise answer.error()
 
 
 def written_by_us(current: Note, sent: Note, body: Mapping[str, Any]) -> bool:

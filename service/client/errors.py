@@ -32,7 +32,12 @@ class NotesError(Exception):
 
 
 class ServiceUnreachable(NotesError):
-    """No HTTP answer at all (connection refused or reset, timeout) after every retry."""
+    """No HTTP answer at all (connection refused or reset, timeout) after every retry; the
+    last transport error is its `__cause__`."""
+
+    def __init__(self, message: str, *, attempts: int) -> None:
+        super().__init__(message)
+        self.attempts = attempts
 
 
 class FieldError(BaseModel):
@@ -66,6 +71,7 @@ class ProblemError(NotesError):
         self.detail = problem.detail or response.reason_phrase
         self.request_id: str | None = response.headers.get("x-request-id")
         self.response = response
+        self.attempts = 1  # how many times the call was sent, retries included
         # True when an earlier attempt of the call may have been applied, its answer lost.
         self.maybe_applied = False
         super().__init__(f"{self.status} {self.title or response.reason_phrase}: {self.detail}")
@@ -130,7 +136,9 @@ _BY_STATUS: dict[int, type[ProblemError]] = {
 }
 
 
-def error_for(response: httpx.Response, *, maybe_applied: bool = False) -> ProblemError:
+def error_for(
+    response: httpx.Response, *, attempts: int = 1, maybe_applied: bool = False
+) -> ProblemError:
     """The exception for an error answer; tolerant of bodies that are not problem+json."""
     problem = _parse(response)
     cls = _BY_STATUS.get(response.status_code)
@@ -139,7 +147,7 @@ def error_for(response: httpx.Response, *, maybe_applied: bool = False) -> Probl
     elif cls is None:
         cls = ServerError if response.status_code >= 500 else ProblemError
     error = cls(response, problem)
-    error.maybe_applied = maybe_applied
+    error.attempts, error.maybe_applied = attempts, maybe_applied
     return error
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Iterator
 from types import TracebackType
@@ -28,7 +29,8 @@ class NotesClient:
 
     `api_key` is sent as `Authorization: Bearer` on every call; `timeout` bounds each
     attempt, `retry` the whole call (see `RetryPolicy`); `cache_size` > 0 keeps that many
-    notes for conditional GETs. Errors are `NotesError`s (see `service.client.errors`).
+    notes for conditional GETs; `verify` is the TLS verification (an `ssl.SSLContext` for a
+    private CA or client certificates). Errors are `NotesError`s (`service.client.errors`).
     """
 
     def __init__(
@@ -39,11 +41,14 @@ class NotesClient:
         timeout: httpx.Timeout | float = calls.DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         cache_size: int = 0,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._retry = retry or RetryPolicy()
         self._cache = NoteCache(cache_size)
-        self._http = httpx.Client(base_url=base_url, headers=calls.default_headers(api_key))
+        self._http = httpx.Client(
+            base_url=base_url, headers=calls.default_headers(api_key), verify=verify
+        )
 
     def __enter__(self) -> NotesClient:
         return self
@@ -143,7 +148,8 @@ class NotesClient:
                 if delay is None:
                     raise ServiceUnreachable(
                         f"{call.method} {call.url}: no answer after {attempts.count} attempt(s): "
-                        f"{error!r}"
+                        f"{error!r}",
+                        attempts=attempts.count,
                     ) from error
             else:
                 delay = attempts.after_response(response, retry_safe=call.retry_safe)

@@ -43,7 +43,12 @@ def api_key() -> str:
 
 @pytest.fixture(scope="session")
 def keyed_base_url(settings: Settings, api_key: str, tmp_dir: Path) -> Iterator[str]:
-    """The service with authentication on: one client, "orders", holding `api_key`."""
-    env = {"DATABASE_URL": settings.DATABASE_URL, "API_KEYS": f"orders:{digest_of(api_key)}"}
+    """The service run strictly: authentication on (one client, "orders", holding `api_key`)
+    and If-Match required on every write."""
+    env = {
+        "DATABASE_URL": settings.DATABASE_URL,
+        "API_KEYS": f"orders:{digest_of(api_key)}",
+        "REQUIRE_IF_MATCH": "true",
+    }
     with running_server(env, tmp_dir) as server:
         yield server.base_url

@@ -1,10 +1,11 @@
-"""The client with authentication on: the key passed once, a wrong one a clear exception."""
+"""The client against a strict server: the API key passed once, a wrong one a clear
+exception; writes by id refused where If-Match is required."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.client import NotesClient, Unauthorized
+from service.client import NotesClient, PreconditionRequired, Unauthorized
 from tests.client.faults import fault_proxy
 
 
@@ -32,3 +33,14 @@ def test_without_a_valid_key_every_call_is_unauthorized_and_not_retried(
     assert [e.status for e in proxy.exchanges] == [401, 401]
     if key is not None:
         assert key not in str(raised.value)
+
+
+def test_a_server_that_requires_if_match_refuses_writes_by_id(
+    keyed_base_url: str, api_key: str
+) -> None:
+    with NotesClient(keyed_base_url, api_key=api_key) as notes:
+        note = notes.create("strict")
+        with pytest.raises(PreconditionRequired) as raised:
+            notes.patch(note.id, completed=True)
+        assert raised.value.status == 428
+        assert notes.patch(note, completed=True).version == 2  # a Note sends If-Match

@@ -89,7 +89,8 @@ def test_retrying_stops_at_the_deadline_with_the_last_answer(proxy: FaultProxy) 
 
     assert raised.value.status == 503
     assert raised.value.retry_after == 1.0
-    assert len(proxy.exchanges) == 3  # at 0, 1 and 2 s; a fourth could not start before 2.5 s
+    # At 0, 1 and 2 s; a fourth could not start before 2.5 s.
+    assert raised.value.attempts == len(proxy.exchanges) == 3
     assert elapsed < 2.5
 
 
@@ -108,10 +109,13 @@ def test_a_retry_after_beyond_the_deadline_gives_up_at_once(proxy: FaultProxy) -
 def test_max_attempts_bounds_the_retries(proxy: FaultProxy) -> None:
     proxy.inject("503", times=10)
     policy = RetryPolicy(max_attempts=3, backoff_base=0.01)
-    with NotesClient(proxy.base_url, retry=policy) as notes, pytest.raises(ServiceUnavailable):
+    with (
+        NotesClient(proxy.base_url, retry=policy) as notes,
+        pytest.raises(ServiceUnavailable) as raised,
+    ):
         notes.get(1)
 
-    assert len(proxy.exchanges) == 3
+    assert raised.value.attempts == len(proxy.exchanges) == 3
 
 
 def test_a_stalled_answer_times_out_and_is_retried(proxy: FaultProxy) -> None:
@@ -180,10 +184,12 @@ def test_a_service_that_never_answers_raises_service_unreachable() -> None:
     policy = RetryPolicy(deadline=1.0, backoff_base=0.05, backoff_cap=0.2, max_attempts=100)
     with NotesClient(f"http://127.0.0.1:{port}", retry=policy) as notes:
         started = time.monotonic()
-        with pytest.raises(ServiceUnreachable, match="attempt"):
+        with pytest.raises(ServiceUnreachable, match="attempt") as raised:
             notes.get(1)
 
     assert time.monotonic() - started < 1.5
+    assert raised.value.attempts > 3
+    assert isinstance(raised.value.__cause__, httpx.ConnectError)
 
 
 def test_calls_ride_out_a_service_that_is_down_until_it_starts(
