@@ -52,7 +52,7 @@ async def test_a_valid_request_id_is_echoed(client: httpx.AsyncClient, request_i
 async def test_an_invalid_request_id_is_replaced(
     client: httpx.AsyncClient, request_id: str
 ) -> None:
-    response = await client.get("/health/live", headers={"X-Request-ID": request_id.encode()})
+    response = await client.get("/health/live", headers={b"X-Request-ID": request_id.encode()})
     generated = response.headers["X-Request-ID"]
     assert generated != request_id
     assert re.fullmatch(r"[0-9a-f]{32}", generated)
