@@ -84,10 +84,19 @@ def is_unavailable_error(exc: BaseException) -> bool:
     )
     seen: BaseException | None = exc
     while seen is not None:  # Tortoise sometimes wraps the driver's error
-        if isinstance(seen, unavailable):
+        if isinstance(seen, unavailable) or _lost_mid_operation(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _lost_mid_operation(exc: BaseException) -> bool:
+    """A pooled connection the server cut off during a statement, lent out again before the
+    driver noticed the socket closed: asyncpg refuses the next statement on it with "another
+    operation is in progress" (the pool then replaces it). Seen when PostgreSQL stops."""
+    from asyncpg import exceptions as pg
+
+    return isinstance(exc, pg.InternalClientError) and "another operation" in str(exc)
 
 
 @dataclass(frozen=True)
