@@ -50,8 +50,15 @@ def layer(frame: str) -> str | None:
 
 def summarize(collapsed: str) -> tuple[Counter[str], Counter[str], int]:
     """(samples by innermost known layer, samples by function inclusive, total samples)."""
+    by_layer, by_function, _, total = summarize_all(collapsed)
+    return by_layer, by_function, total
+
+
+def summarize_all(collapsed: str) -> tuple[Counter[str], Counter[str], Counter[str], int]:
+    """As `summarize`, plus samples by innermost function ("self" time)."""
     by_layer: Counter[str] = Counter()
     by_function: Counter[str] = Counter()
+    by_self: Counter[str] = Counter()
     total = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -62,9 +69,10 @@ def summarize(collapsed: str) -> tuple[Counter[str], Counter[str], int]:
         frames = stack.split(";")
         innermost = next((n for f in reversed(frames) if (n := layer(f))), "other (C code, idle)")
         by_layer[innermost] += count
+        by_self[frames[-1]] += count
         for function in set(frames):
             by_function[function] += count
-    return by_layer, by_function, total
+    return by_layer, by_function, by_self, total
 
 
 def table(counter: Counter[str], total: int, limit: int) -> str:
@@ -127,9 +135,10 @@ async def main() -> None:
                 load.join()
             finally:
                 server.stop()
-    by_layer, by_function, total = summarize(output.read_text())
+    by_layer, by_function, by_self, total = summarize_all(output.read_text())
     print(f"{total} samples of the serving process, workload {args.workload}\n")
     print("Self time by layer:\n\n" + table(by_layer, total, 20) + "\n")
+    print("Self time by function:\n\n" + table(by_self, total, 15) + "\n")
     print("Inclusive time by function:\n\n" + table(by_function, total, 40))
 
 

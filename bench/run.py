@@ -175,6 +175,8 @@ async def measure(
             for workload in report.WORKLOADS:
                 for app in order:
                     await one(app, workload, args.seconds)
+            # The framework's floor: the service's cheapest route, no database, no dependency.
+            await one("service", "path", args.seconds, path="/health/live", key="floor")
             if "service-deep" in running:
                 for key, path in deep_paths.items():
                     await one("service-deep", "path", args.deep_seconds, path=path, key=key)
@@ -198,12 +200,18 @@ def write(
         app: {key: report.summarize(rounds) for key, rounds in by_key.items()}
         for app, by_key in measurements.items()
     }
+    floor = summaries["service"].pop("floor")
     main_apps = {app: summaries[app] for app in ("service", "baseline", "ceiling")}
     sections = [
         environment.markdown(machine, args),
         "**Service against baseline and ceiling** (medians over the rounds):\n\n"
         + report.comparison_table(main_apps),
         "**Targets:**\n\n" + report.targets_table(report.targets(main_apps, peak_rss)),
+        f"**The framework's floor:** the service answering `GET /health/live` (FastAPI, the "
+        "middleware, no database, no dependency) served "
+        f"{floor.requests_per_second:,.0f} req/s at {floor.server_cpu_ms * 1000:.0f} µs of app "
+        "CPU per request, against the ceiling's "
+        f"{main_apps['ceiling']['read'].requests_per_second:,.0f} req/s for a whole point read.",
         "**Peak resident memory** (VmHWM of the serving process over the whole run):\n\n"
         + report.rss_table(peak_rss),
     ]

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds to open a connection."
     )
     DB_COMMAND_TIMEOUT: float = Field(default=10.0, gt=0, description="Seconds a query may run.")
+    DB_STATEMENT_CACHE_SIZE: int = Field(
+        default=100,
+        ge=0,
+        description="Prepared statements asyncpg keeps per connection; 0 behind a pooler in "
+        "transaction mode that cannot track them (PgBouncer before 1.21).",
+    )
 
     HOST: str = "127.0.0.1"
     PORT: int = Field(default=8000, ge=1, le=65535)

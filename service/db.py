@@ -31,6 +31,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             maxsize=settings.DB_POOL_MAX_SIZE,
             timeout=settings.DB_CONNECT_TIMEOUT,
             command_timeout=settings.DB_COMMAND_TIMEOUT,
+            statement_cache_size=settings.DB_STATEMENT_CACHE_SIZE,
             reset=keep_session_state,
         )
     return {

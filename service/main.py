@@ -23,6 +23,7 @@ from service.api.cors import install_cors
 from service.api.docs import DOCS_PATHS, install_docs
 from service.api.error_handlers import install_error_handlers
 from service.api.openapi import install_openapi
+from service.api.request_limits import RequestLimitsMiddleware
 from service.api.security_headers import SecurityHeadersMiddleware
 from service.api.telemetry import TelemetryMiddleware
 from service.api.unexpected import UnexpectedErrorMiddleware
@@ -98,7 +99,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        root_path=settings.ROOT_PATH,
         redirect_slashes=False,
         docs_url=None,  # served by service.api.docs, without any CDN
         redoc_url=None,
@@ -108,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "metrics", "description": "Prometheus metrics for operators."},
         ],
     )
+    # Set after construction: FastAPI warns that its `root_path` argument is deprecated, yet
+    # only it serves a proxy that strips the prefix and one that keeps it alike.
+    app.root_path = settings.ROOT_PATH
     app.state.settings = settings
     app.state.keyring = keyring
     app.router.redirect_slashes = False
@@ -118,10 +121,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app, auth=keyring.enabled)
     # Outermost last. Agreed order, outermost first: request id/logs/metrics, security
-    # headers, CORS, unexpected errors, API keys, body limits.
+    # headers, CORS, unexpected errors, API keys, request limits (target and headers 414/431,
+    # then the body gate 415/413/422).
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, routes=app.router.routes
     )
+    app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(ApiKeyMiddleware, keyring=keyring)
     app.add_middleware(UnexpectedErrorMiddleware)
     install_cors(app, settings.cors_origins)

@@ -3,9 +3,9 @@
 Writes are atomic compare-and-set operations: the version check, the change detection and
 the write are one UPDATE (or DELETE) statement, so concurrent writers can never both win.
 
-Reads select only the columns a response shows, and validate the rows straight into
-`NoteRead` (no model instances in between); the hot ones run SQL that Tortoise generated
-once per query shape (`service.prepared`).
+Reads select only the columns a response shows and validate the rows straight into
+`NoteRead` (pages: into rows of its fields), with no ORM model instances in between; the hot
+ones run SQL that Tortoise generated once per query shape (`service.prepared`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from pydantic import TypeAdapter
 from tortoise import BaseDBAsyncClient
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet, ValuesQuery
@@ -25,10 +24,9 @@ from tortoise.transactions import in_transaction
 from service.errors import NoteNotFound, PreconditionFailed, PreconditionRequired
 from service.models import ID_MAX, Note
 from service.prepared import PreparedQuery
-from service.schemas import NoteRead
+from service.schemas import NOTE_ROWS, NoteRead
 
 READ_FIELDS = tuple(NoteRead.model_fields)
-_NOTES = TypeAdapter(list[NoteRead])
 # Stand-ins for the values of prepared queries: distinct from each other and from constants.
 _SAMPLES: dict[str, object] = {
     "owner": "\x1fsample owner",
@@ -72,7 +70,7 @@ class NoteQuery:
 
 @dataclass(frozen=True)
 class NotePage:
-    notes: list[NoteRead]
+    notes: list[dict[str, Any]]  # validated by NOTE_ROWS: NoteRead's fields
     has_more: bool
 
 
@@ -114,7 +112,7 @@ async def list_notes(owner: str, query: NoteQuery) -> NotePage:
     else:
         prepared = _prepared_listing(query.descending, frozenset(values))
         rows = await prepared.fetch(**values)
-    notes = _NOTES.validate_python(rows)
+    notes = NOTE_ROWS.validate_python(rows)
     return NotePage(notes=notes[: query.limit], has_more=len(notes) > query.limit)
 
 

@@ -16,16 +16,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, StrictBool, field_validator
+from pydantic import ConfigDict, StrictBool, TypeAdapter, field_validator
 from pydantic_core import PydanticCustomError
 from tortoise import Tortoise
 from tortoise.contrib.pydantic import PydanticModel, pydantic_model_creator
+from typing_extensions import TypedDict
 
 from service.models import Note
 
 Tortoise.init_models(["service.models"], "models", _init_relations=False)
 
 WRITABLE_FIELDS = ("text", "completed")
+
+# Exactly the characters `str.isspace()` counts (a test proves it), spelled for JSON Schema:
+# its `\s` differs from Python's (U+001C..U+001F and U+0085 are space to Python, U+FEFF is not).
+_WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT_PATTERN = rf"^[^\x00]*[^{_WHITESPACE}\x00][^\x00]*$"
+"""What `text` must match, as documented: no NUL, at least one non-whitespace character."""
 
 
 def _check_text(value: str) -> str:
@@ -54,7 +61,7 @@ def _document_write_schema(schema: dict[str, Any]) -> None:
             prop.update(next(v for v in variants if v.get("type") != "null"))
             prop.pop("default", None)
         if name == "text":
-            prop.update(minLength=1, pattern=r"\S")
+            prop.update(minLength=1, pattern=TEXT_PATTERN)
 
 
 _EXAMPLES: dict[str, dict[str, Any]] = {
@@ -140,6 +147,20 @@ else:
 
         model_config = ConfigDict(title="NoteReplace")
         completed: StrictBool
+
+
+def _rows_adapter() -> TypeAdapter[list[dict[str, Any]]]:
+    """Lists of notes as database rows (dicts): `NoteRead`'s fields as a TypedDict, so a page
+    validates and serializes in one pydantic pass each, without a model instance per row
+    (nor the Python validator that Tortoise's schema base class runs for each)."""
+    make_typed_dict: Any = TypedDict
+    fields = {name: field.annotation for name, field in NoteRead.model_fields.items()}
+    row = make_typed_dict("NoteRow", fields)
+    adapter: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[row])  # type: ignore[valid-type]
+    return adapter
+
+
+NOTE_ROWS = _rows_adapter()
 
 
 def note_json(note: Note) -> str:

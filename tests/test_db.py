@@ -22,6 +22,7 @@ def test_postgres_pool_settings_come_from_the_settings() -> None:
         DB_POOL_MAX_SIZE=7,
         DB_CONNECT_TIMEOUT=1.5,
         DB_COMMAND_TIMEOUT=3,
+        DB_STATEMENT_CACHE_SIZE=0,
     )
     credentials = tortoise_config(settings)["connections"]["default"]["credentials"]
     assert credentials["host"] == "db.internal"
@@ -29,6 +30,7 @@ def test_postgres_pool_settings_come_from_the_settings() -> None:
     assert (credentials["minsize"], credentials["maxsize"]) == (2, 7)
     assert credentials["timeout"] == 1.5
     assert credentials["command_timeout"] == 3
+    assert credentials["statement_cache_size"] == 0
 
 
 async def test_pooled_connections_are_not_reset_on_release(app: FastAPI) -> None:

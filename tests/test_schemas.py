@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from typing import Any
 
 import pytest
@@ -129,3 +130,23 @@ def test_typed_stubs_match_the_generated_schemas(name: str) -> None:
             and node.target.id == field_name
         )
         assert generated.model_fields[field_name].is_required() == required_in_stub
+
+
+WHITESPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+LOOKALIKES = ["\ufeff", "\u200b", "\u180e", "\u2060", "x", "\x1b", "\u00ad"]
+
+
+@pytest.mark.parametrize("char", WHITESPACE + LOOKALIKES, ids=lambda c: f"U+{ord(c):04X}")
+def test_the_documented_text_pattern_agrees_with_validation(char: str) -> None:
+    """Regression (schemathesis, negative_data_rejection): the documented pattern was `\\S`,
+    JSON Schema's whitespace, which differs from Python's: "\\x1d" matched it yet was refused
+    as blank, and "\\ufeff" did not match it yet was accepted."""
+    pattern = NoteCreate.model_json_schema()["properties"]["text"]["pattern"]
+    for text in (char, char * 3, f"{char}a{char}", f"a\x00{char}"):
+        documented_valid = re.search(pattern, text) is not None
+        try:
+            NoteCreate.model_validate({"text": text})
+            valid = True
+        except ValidationError:
+            valid = False
+        assert documented_valid == valid, repr(text)

@@ -1,4 +1,8 @@
-"""Request dependencies, declared once as `Annotated` aliases."""
+"""Request dependencies, declared once as `Annotated` aliases.
+
+Every dependency is `async def`, even those that await nothing: FastAPI runs a plain `def`
+dependency in a worker thread, a thread hop on every request that uses it.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from service.schemas import NoteRead
 SEARCH_MAX_LENGTH = 1_000
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -38,6 +42,11 @@ NoteId = Annotated[
 ]
 
 
+# A header is absent or a string (repeated headers are joined with commas): never an array or
+# null. Any string is accepted; one that is not a list of strong tags simply matches nothing.
+_ENTITY_TAGS_SCHEMA = WithJsonSchema({"type": "string"})
+
+
 async def load_note(client: CurrentClient, note_id: NoteId) -> NoteRead:
     return await notes.get_note(client, note_id)
 
@@ -45,10 +54,11 @@ async def load_note(client: CurrentClient, note_id: NoteId) -> NoteRead:
 LoadedNote = Annotated[NoteRead, Depends(load_note)]
 
 
-def write_condition(
+async def write_condition(
     settings: SettingsDep,
     if_match: Annotated[
         list[str] | None,
+        _ENTITY_TAGS_SCHEMA,
         Header(
             description='Write only if the note\'s ETag is one of these (`"3"`, a list, or `*`). '
             "A mismatch is a 412 and changes nothing.",
@@ -63,7 +73,7 @@ def write_condition(
 WriteConditionDep = Annotated[WriteCondition, Depends(write_condition)]
 
 
-def current_client(request: Request) -> str:
+async def current_client(request: Request) -> str:
     """The calling client, as the API-key middleware identified it: whose notes and
     idempotency keys a request sees. Fails closed if nothing identified one."""
     client = authenticated_client(request.scope)
@@ -100,6 +110,7 @@ IdempotencyKey = Annotated[
 
 IfNoneMatch = Annotated[
     list[str] | None,
+    _ENTITY_TAGS_SCHEMA,
     Header(description="Answer 304 Not Modified if the note's ETag is one of these, or `*`."),
 ]
 

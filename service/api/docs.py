@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
@@ -75,11 +75,17 @@ async def redoc(request: Request) -> HTMLResponse:
     return _page(_REDOC_PAGE, request)
 
 
+_ASSET_FILES = StaticFiles(directory=_OUR_ASSETS, packages=[("fastapi_offline", "static")])
+
+
+# A route, not `app.mount`: a mounted StaticFiles looks files up by the full request path when
+# the root path is not part of it, so behind a proxy that strips ROOT_PATH every asset was a
+# 404. The route hands StaticFiles the name alone (it still refuses traversal, answers 304s).
+@router.get(ASSETS_PATH + "/{name}")
+async def docs_asset(name: str, request: Request) -> Response:
+    return await _ASSET_FILES.get_response(name, request.scope)
+
+
 def install_docs(app: FastAPI) -> None:
     """Serve the docs pages and their assets (create the app with docs_url=redoc_url=None)."""
     app.include_router(router)
-    app.mount(
-        ASSETS_PATH,
-        StaticFiles(directory=_OUR_ASSETS, packages=[("fastapi_offline", "static")]),
-        name="docs-assets",
-    )

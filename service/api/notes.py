@@ -102,7 +102,7 @@ async def list_notes(params: ListParams, request: Request, client: CurrentClient
     page = await notes.list_notes(client, params.to_query())
     headers = {}
     if page.has_more:
-        next_url = request.url.include_query_params(after=page.notes[-1].id)
+        next_url = request.url.include_query_params(after=page.notes[-1]["id"])
         headers["Link"] = f'<{next_url}>; rel="next"'
     return note_list_response(page.notes, headers)
 

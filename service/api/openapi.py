@@ -56,10 +56,12 @@ _DESCRIPTIONS = {
     404: "The note does not exist (or belongs to another client).",
     405: "The path does not serve this method; `Allow` lists those it does.",
     412: "If-Match does not match the note's current ETag; nothing changed.",
-    413: "The body is larger than the configured limit.",
-    415: "The body is not JSON (`application/json` or `application/*+json`).",
+    413: "The body is larger than the configured limit (MAX_BODY_BYTES, default 65,536 bytes).",
+    414: "The path and query string are longer than 16,384 bytes.",
+    415: "The body is not JSON (`application/json` or `application/*+json`, UTF-8).",
     422: "The request is malformed or invalid; `errors` has one entry per offending field.",
     428: "The server requires If-Match on writes (REQUIRE_IF_MATCH).",
+    431: "The headers are larger than 16,384 bytes together, or more than 100 fields.",
     500: "An unexpected error; it was logged with the request id.",
     503: "The database is unavailable; retry after `Retry-After` seconds.",
 }
@@ -68,7 +70,7 @@ _EXTRA_HEADERS = {
     405: {"Allow": _HEADER_ALLOW},
     503: {"Retry-After": _HEADER_RETRY_AFTER},
 }
-_EVERY_OPERATION = (500, 503)
+_EVERY_OPERATION = (414, 431, 500, 503)
 
 
 def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
@@ -132,6 +134,34 @@ def _document_request_id(operation: dict[str, Any]) -> None:
         response["headers"] = {**response.get("headers", {}), "X-Request-ID": _HEADER_REQUEST_ID}
 
 
+_FOLLOW_UPS = {
+    "GetNote": ("get_note", "Fetch the note just created."),
+    "UpdateNote": ("update_note", "Change some fields of the note just created."),
+    "ReplaceNote": ("replace_note", "Replace the note just created."),
+    "DeleteNote": ("delete_note", "Delete the note just created."),
+}
+
+
+def _document_links(document: dict[str, Any]) -> None:
+    """OpenAPI links from a create to what can be done with the new note: its `id` is the
+    `note_id`, and (for writes) its `ETag` the `If-Match`. Clients and fuzzers follow them."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if operation.get("operationId") != "create_note":
+                continue
+            links = {}
+            for name, (operation_id, description) in _FOLLOW_UPS.items():
+                parameters = {"note_id": "$response.body#/id"}
+                if operation_id != "get_note":
+                    parameters["header.If-Match"] = "$response.header.ETag"
+                links[name] = {
+                    "operationId": operation_id,
+                    "parameters": parameters,
+                    "description": description,
+                }
+            operation["responses"]["201"]["links"] = links
+
+
 def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -156,6 +186,7 @@ def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
             for path_item in document.get("paths", {}).values():
                 for operation in path_item.values():
                     _document_request_id(operation)
+            _document_links(document)
             app.openapi_schema = document
         return app.openapi_schema
 

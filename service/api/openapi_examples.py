@@ -22,6 +22,11 @@ _PROBLEMS: dict[int, tuple[str, str, str]] = {
         "If-Match does not match the note's current ETag; fetch it and retry.",
     ),
     413: ("payload-too-large", "Request body too large", "The body is larger than 65536 bytes."),
+    414: (
+        "uri-too-long",
+        "URI too long",
+        "The path and query string are longer than 16384 bytes.",
+    ),
     415: (
         "unsupported-media-type",
         "Unsupported media type",
@@ -36,6 +41,11 @@ _PROBLEMS: dict[int, tuple[str, str, str]] = {
         "precondition-required",
         "Precondition required",
         "This server requires If-Match with the note's ETag on every change.",
+    ),
+    431: (
+        "request-header-fields-too-large",
+        "Request header fields too large",
+        "The request's headers are larger than 16384 bytes together.",
     ),
     500: (
         "internal-error",

@@ -21,6 +21,8 @@ PROBLEM_TITLES: dict[str, str] = {
     "not-acceptable": "Not acceptable",
     "payload-too-large": "Request body too large",
     "unsupported-media-type": "Unsupported media type",
+    "uri-too-long": "URI too long",
+    "request-header-fields-too-large": "Request header fields too large",
     "precondition-failed": "Precondition failed",
     "precondition-required": "Precondition required",
     "idempotency-key-reused": "Idempotency key reused",

@@ -10,6 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from service.api.docs import ASSETS_PATH
+from service.config import Settings
+from service.main import create_app
 
 URL_ATTRIBUTE = re.compile(r'(?:src|href|spec-url|data-[a-z-]+-url)="([^"]*)"')
 
@@ -77,3 +79,44 @@ async def test_behind_a_path_prefix_every_url_carries_it(
     assert all(url.startswith("/api/") for url in urls), urls
     for url in urls:
         assert (await prefixed.get(url)).status_code == 200, url
+
+
+@pytest.fixture
+async def behind_stripping_proxy(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """ROOT_PATH=/api with a proxy that forwards /api/x as /x (the docs need no lifespan)."""
+    app = create_app(settings.model_copy(update={"ROOT_PATH": "/api"}))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_behind_a_proxy_that_strips_root_path_every_asset_is_served(
+    behind_stripping_proxy: httpx.AsyncClient, page: str
+) -> None:
+    response = await behind_stripping_proxy.get(page)
+
+    assert response.status_code == 200
+    urls = URL_ATTRIBUTE.findall(response.text)
+    assert urls
+    assert all(url.startswith("/api/") for url in urls), urls
+    for url in urls:
+        forwarded = url.removeprefix("/api")
+        assert (await behind_stripping_proxy.get(forwarded)).status_code == 200, url
+    document = (await behind_stripping_proxy.get("/openapi.json")).json()
+    assert document["servers"] == [{"url": "/api"}]  # "Try it out" calls go through the proxy
+
+
+async def test_an_unchanged_asset_is_a_304(client: httpx.AsyncClient) -> None:
+    first = await client.get(f"{ASSETS_PATH}/swagger-ui.css")
+    again = await client.get(
+        f"{ASSETS_PATH}/swagger-ui.css", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("name", ["nope.js", "..%2F..%2Fdocs.py", "%2E%2E"])
+async def test_an_unknown_asset_is_a_404_problem(client: httpx.AsyncClient, name: str) -> None:
+    response = await client.get(f"{ASSETS_PATH}/{name}")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"

@@ -6,6 +6,12 @@ from typing import Any
 
 import httpx
 import pytest
+from openapi_spec_validator import validate
+
+from service.api.problems import PROBLEM_TITLES
+from service.api_keys import digest_of, generate_key
+from service.config import Settings
+from service.main import create_app
 
 
 @pytest.fixture
@@ -57,12 +63,12 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("op_id", "statuses"),
     [
-        ("create_note", {"201", "422", "500", "503"}),
-        ("list_notes", {"200", "422"}),
-        ("get_note", {"200", "304", "404", "422"}),
-        ("update_note", {"200", "404", "412", "422", "428"}),
-        ("replace_note", {"200", "404", "412", "422", "428"}),
-        ("delete_note", {"204", "404", "412", "422", "428"}),
+        ("create_note", {"201", "413", "415", "422", "500", "503"}),
+        ("list_notes", {"200", "422", "500", "503"}),
+        ("get_note", {"200", "304", "404", "422", "500", "503"}),
+        ("update_note", {"200", "404", "412", "413", "415", "422", "428", "500", "503"}),
+        ("replace_note", {"200", "404", "412", "413", "415", "422", "428", "500", "503"}),
+        ("delete_note", {"204", "404", "412", "422", "428", "500", "503"}),
     ],
 )
 def test_operations_document_their_statuses(
@@ -122,6 +128,8 @@ def test_every_error_example_is_a_problem_of_its_own_status(document: dict[str, 
             assert example["status"] == int(status), (op_id, status)
             assert example["type"].startswith("/problems/")
             assert ("errors" in example) == (status == "422")
+            slug = example["type"].removeprefix("/problems/")
+            assert example["title"] == PROBLEM_TITLES[slug], (op_id, status)
 
 
 def test_bodies_and_notes_come_with_examples_and_field_documentation(
@@ -146,3 +154,51 @@ def test_request_ids_and_operations_endpoints_are_documented(document: dict[str,
     assert "text/plain" in metrics["responses"]["200"]["content"]
     ready = document["paths"]["/health/ready"]["get"]["responses"]["503"]
     assert "Retry-After" in ready["headers"]
+
+
+def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    validate(document)
+
+
+def test_the_document_with_authentication_on_is_valid_openapi() -> None:
+    keyed = create_app(Settings(API_KEYS=f"alpha:{digest_of(generate_key())}"))
+    validate(keyed.openapi())
+
+
+def test_conditional_headers_are_documented_as_plain_strings(document: dict[str, Any]) -> None:
+    """Regression (schemathesis, negative_data_rejection): If-Match and If-None-Match were
+    documented as an array or null, which no header can be, so a fuzzer sent `If-Match: null`
+    expecting a 422 that a careful server does not give (any string is a valid header value;
+    one that names no current ETag simply does not match)."""
+    ops = operations(document)
+    for op_id, name in (
+        ("get_note", "if-none-match"),
+        ("update_note", "if-match"),
+        ("replace_note", "if-match"),
+        ("delete_note", "if-match"),
+    ):
+        (parameter,) = (p for p in ops[op_id]["parameters"] if p["name"] == name)
+        assert parameter["schema"] == {"type": "string", "title": parameter["schema"]["title"]}
+
+
+def test_create_links_to_what_can_be_done_with_the_new_note(document: dict[str, Any]) -> None:
+    links = operations(document)["create_note"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "get_note",
+        "update_note",
+        "replace_note",
+        "delete_note",
+    }
+    for link in links.values():
+        assert link["parameters"]["note_id"] == "$response.body#/id"
+        if link["operationId"] != "get_note":
+            assert link["parameters"]["header.If-Match"] == "$response.header.ETag"
+
+
+def test_every_status_comes_with_its_headers(document: dict[str, Any]) -> None:
+    for op_id, operation in operations(document).items():
+        responses = operation["responses"]
+        if "503" in responses:
+            assert "Retry-After" in responses["503"]["headers"], op_id
+        if "401" in responses:
+            assert "WWW-Authenticate" in responses["401"]["headers"], op_id

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from service.api.security_headers import API_POLICY, DOCS_POLICY
+from service.api.docs import DOCS_PATHS
+from service.api.security_headers import API_POLICY, DOCS_POLICY, SecurityHeadersMiddleware
+from service.api.unexpected import UnexpectedErrorMiddleware
 from tests.api.conftest import Keys
 from tests.servers import Server
 
@@ -55,3 +58,21 @@ def test_a_401_is_hardened_too_and_no_response_names_the_server(
     docs = httpx.get(keyed_server.base_url + "/docs")
     for response in (refused, allowed, docs):
         assert "server" not in response.headers
+
+
+async def test_an_unexpected_error_is_hardened_too() -> None:
+    """The 500 that UnexpectedErrorMiddleware writes passes through the headers middleware."""
+    app = FastAPI()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/boom")
+
+    assert response.status_code == 500
+    assert_hardened(response, API_POLICY)

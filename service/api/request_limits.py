@@ -1,0 +1,46 @@
+"""Limits on the request target and headers: 414 and 431 as problem+json.
+
+A pure ASGI middleware next to the body gate. uvicorn's default HTTP parser (httptools) puts
+no bound of its own on header size or count, so without this a caller's bug could send a
+megabyte of headers to every route. Nothing this API takes comes close to these limits: the
+longest query, a `q` of 1,000 four-byte characters percent-encoded, is 12,000 bytes.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.api.problems import problem_response
+
+MAX_TARGET_BYTES = 16_384  # path and query string, as sent
+MAX_HEADER_BYTES = 16_384  # every header's name and value, together
+MAX_HEADER_COUNT = 100
+
+
+class RequestLimitsMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = _refusal(scope)
+            if refusal is not None:
+                status, slug, detail = refusal
+                await problem_response(status, slug, detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _refusal(scope: Scope) -> tuple[int, str, str] | None:
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    if len(raw_path) + len(scope["query_string"]) > MAX_TARGET_BYTES:
+        detail = f"The path and query string are longer than {MAX_TARGET_BYTES} bytes."
+        return 414, "uri-too-long", detail
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    if len(headers) > MAX_HEADER_COUNT:
+        detail = f"The request has more than {MAX_HEADER_COUNT} header fields."
+        return 431, "request-header-fields-too-large", detail
+    if sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES:
+        detail = f"The request's headers are larger than {MAX_HEADER_BYTES} bytes together."
+        return 431, "request-header-fields-too-large", detail
+    return None

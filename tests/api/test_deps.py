@@ -1,0 +1,30 @@
+"""Dependencies: none of them runs in FastAPI's thread pool."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+
+import pytest
+from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from service.api import docs, health, notes
+
+
+def dependencies(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from dependencies(sub)
+
+
+@pytest.mark.parametrize("router", [notes.router, health.router, docs.router])
+def test_every_dependency_is_a_coroutine(router: APIRouter) -> None:
+    """A plain `def` dependency or endpoint would cost a thread hop on every request."""
+    routes = [route for route in router.routes if isinstance(route, APIRoute)]
+    assert routes
+    for route in routes:
+        for dependant in [route.dependant, *dependencies(route.dependant)]:
+            call = dependant.call
+            assert call is None or inspect.iscoroutinefunction(call), (route.path, call)
