@@ -49,6 +49,11 @@ class Server:
         self.log_path = log_dir / f"{spec.name}.log"
         argv = [*spec.argv]
         env = {**os.environ, **spec.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        if int(spec.env.get("WEB_CONCURRENCY", "1")) > 1:
+            # As operators run several workers: their metrics shared through this directory.
+            metrics_dir = log_dir / f"{spec.name}-metrics"
+            metrics_dir.mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         if argv[:2] == ["-m", "uvicorn"]:
             argv += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("wb") as log:
