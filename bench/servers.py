@@ -44,7 +44,7 @@ def ceiling(url: str) -> AppSpec:
 class Server:
     def __init__(self, spec: AppSpec, log_dir: Path) -> None:
         self.spec = spec
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{spec.name}.log"
         argv = [*spec.argv]
@@ -93,7 +93,7 @@ class Server:
                 self.process.wait()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
