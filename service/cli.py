@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+from types import FrameType
 
 import uvicorn
 
+from service.api.health import begin_draining
 from service.api_keys import InvalidKeyConfiguration, digest_of, generate_key, parse_entries
 from service.config import Settings
 from service.migrate import apply_migrations
@@ -21,15 +24,34 @@ def migrate(settings: Settings) -> None:
         print("The database is up to date.")
 
 
+class DrainingServer(uvicorn.Server):
+    """Uvicorn, with readiness turning 503 the moment a shutdown signal arrives."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        begin_draining()
+        super().handle_exit(sig, frame)
+
+
+def _exit_cleanly(sig: int, frame: FrameType | None) -> None:
+    # Uvicorn re-raises the SIGTERM it handled once it has shut down gracefully; with the
+    # default handler the process would then die "killed by SIGTERM" instead of exiting 0.
+    raise SystemExit(0)
+
+
 def serve(settings: Settings) -> None:
-    uvicorn.run(
+    config = uvicorn.Config(
         "service.main:create_app",
         factory=True,
         host=settings.HOST,
         port=settings.PORT,
         log_level=settings.LOG_LEVEL,
+        log_config=None,  # the app configures logging: JSON lines (service.logs)
+        access_log=False,  # ours, with the request id and route: service.api.telemetry
         server_header=False,
+        timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_SECONDS,
     )
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    DrainingServer(config).run()
 
 
 def create_key(client: str) -> None:

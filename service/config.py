@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     HOST: str = "127.0.0.1"
     PORT: int = Field(default=8000, ge=1, le=65535)
     LOG_LEVEL: LogLevel = "info"
+    SHUTDOWN_GRACE_SECONDS: int = Field(
+        default=20,
+        ge=1,
+        le=3600,
+        description="On SIGTERM, how long in-flight requests may take to finish before the "
+        "server cancels them (keep it below the orchestrator's kill timeout).",
+    )
     ROOT_PATH: str = Field(default="", description="Path prefix when served behind a proxy.")
     REQUIRE_IF_MATCH: bool = Field(
         default=False, description="Refuse PATCH, PUT and DELETE without If-Match (428)."

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,45 @@ def is_unavailable_error(exc: BaseException) -> bool:
     )
     seen: BaseException | None = exc
     while seen is not None:  # Tortoise sometimes wraps the driver's error
-        if isinstance(seen, unavailable):
+        if isinstance(seen, unavailable) or _lost_mid_operation(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _lost_mid_operation(exc: BaseException) -> bool:
+    """A pooled connection the server cut off during a statement, lent out again before the
+    driver noticed the socket closed: asyncpg refuses the next statement on it with "another
+    operation is in progress" (the pool then replaces it). Seen when PostgreSQL stops."""
+    from asyncpg import exceptions as pg
+
+    return isinstance(exc, pg.InternalClientError) and "another operation" in str(exc)
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    in_use: int
+    size: int  # connections open now
+    max_size: int
+
+
+def pool_usage() -> PoolUsage | None:
+    """How many of the database connections are busy; None before Tortoise is set up.
+
+    PostgreSQL: asyncpg's pool. SQLite: the one connection, busy while a query holds it.
+    """
+    from tortoise import connections
+    from tortoise.exceptions import ConfigurationError
+
+    try:
+        client = connections.get("default")
+    except (ConfigurationError, KeyError, RuntimeError):  # RuntimeError: no Tortoise context
+        return None
+    pool = getattr(client, "_pool", None)  # Tortoise offers no public handle on its pool
+    if pool is not None:
+        size, idle = pool.get_size(), pool.get_idle_size()
+        return PoolUsage(in_use=size - idle, size=size, max_size=pool.get_max_size())
+    lock = getattr(client, "_lock", None)
+    if getattr(client, "_connection", None) is None:
+        return PoolUsage(in_use=0, size=0, max_size=1)
+    return PoolUsage(in_use=int(lock is not None and lock.locked()), size=1, max_size=1)

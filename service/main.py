@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from service.api import health
+from service.api import health, metrics
 from service.api import notes as notes_api
 from service.api.auth import ApiKeyMiddleware
 from service.api.body_limit import BodyLimitMiddleware
@@ -25,11 +25,13 @@ from service.api.error_handlers import install_error_handlers
 from service.api.openapi import install_openapi
 from service.api.request_limits import RequestLimitsMiddleware
 from service.api.security_headers import SecurityHeadersMiddleware
+from service.api.telemetry import TelemetryMiddleware
 from service.api.unexpected import UnexpectedErrorMiddleware
 from service.api_keys import KeyRing, load_keyring
 from service.config import Settings
 from service.db import tortoise_config
 from service.idempotency import purge_periodically
+from service.logs import configure_logging
 from service.migrate import pending_migrations
 
 logger = logging.getLogger("service")
@@ -50,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         generate_schemas=False,  # Aerich owns the schema
         add_exception_handlers=False,  # ours never echo driver messages
     ):
+        health.end_draining()
         _announce_authentication(app.state.keyring)
         pending = await pending_migrations()
         if pending:
@@ -70,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             purge.cancel()
             with suppress(asyncio.CancelledError):
                 await purge
+            metrics.forget_this_process()
 
 
 def _announce_authentication(keyring: KeyRing) -> None:
@@ -88,6 +92,7 @@ def _announce_authentication(keyring: KeyRing) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_logging(settings.LOG_LEVEL)
     keyring = load_keyring(settings)  # a malformed key configuration stops the start here
     app = FastAPI(
         title="Notes service",
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "notes", "description": "Notes: the service's one resource."},
             {"name": "health", "description": "Liveness and readiness for orchestrators."},
+            {"name": "metrics", "description": "Prometheus metrics for operators."},
         ],
     )
     # Set after construction: FastAPI warns that its `root_path` argument is deprecated, yet
@@ -110,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.redirect_slashes = False
     app.include_router(notes_api.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     install_docs(app)
     install_error_handlers(app)
     install_openapi(app, auth=keyring.enabled)
@@ -124,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnexpectedErrorMiddleware)
     install_cors(app, settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
+    app.add_middleware(TelemetryMiddleware, routes=app.router.routes)
     return app
 
 

@@ -3,14 +3,18 @@
 `apply_migrations` is what `python -m service migrate` runs. On PostgreSQL it holds an
 advisory lock while Aerich upgrades, so replicas that start at once apply each migration
 exactly once: the first takes the lock and migrates, the others wait and then find
-nothing left to do. (Aerich alone is not safe under concurrent upgrades.)
+nothing left to do. (Aerich alone is not safe under concurrent upgrades.) On SQLite a lock
+file next to the database does the same for processes sharing that file.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 import asyncpg
 from aerich import Command
@@ -19,7 +23,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import OperationalError
 
 from service.config import Settings
-from service.db import APP_LABEL, MIGRATIONS_LOCATION, tortoise_config
+from service.db import APP_LABEL, MIGRATIONS_LOCATION, ensure_sqlite_directory, tortoise_config
 
 # Any constant works; it only has to be the same for every replica.
 _ADVISORY_LOCK_KEY = 0x6E6F746573  # "notes"
@@ -55,7 +59,16 @@ async def apply_migrations(settings: Settings) -> list[str]:
 @asynccontextmanager
 async def _exclusive(settings: Settings) -> AsyncIterator[None]:
     if settings.is_sqlite:
-        yield  # one file, one writer at a time: SQLite serialises the upgrade itself
+        file_path = expand_db_url(settings.DATABASE_URL)["credentials"]["file_path"]
+        if file_path == ":memory:":
+            yield  # private to this process: nobody to wait for
+            return
+        ensure_sqlite_directory(file_path)
+        lock_file = await asyncio.to_thread(_lock_exclusively, Path(f"{file_path}.migrate-lock"))
+        try:
+            yield
+        finally:
+            lock_file.close()  # releases the lock
         return
     credentials = expand_db_url(settings.DATABASE_URL)["credentials"]
     connection = await asyncpg.connect(
@@ -71,3 +84,9 @@ async def _exclusive(settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         await connection.close()  # closing the session releases the lock
+
+
+def _lock_exclusively(path: Path) -> IO[str]:
+    lock_file = path.open("a")
+    fcntl.flock(lock_file, fcntl.LOCK_EX)  # waits while another process holds it
+    return lock_file

@@ -80,3 +80,9 @@ def test_every_service_that_builds_uses_this_repository(compose: dict[str, Any])
     built = [name for name, service in compose["services"].items() if "build" in service]
     assert sorted(built) == ["api", "migrate"]
     assert all(compose["services"][name]["build"] == "." for name in built)
+
+
+def test_the_api_gets_more_time_to_stop_than_its_shutdown_grace(compose: dict[str, Any]) -> None:
+    api = compose["services"]["api"]
+    grace = int(api["environment"]["SHUTDOWN_GRACE_SECONDS"])
+    assert int(api["stop_grace_period"].removesuffix("s")) > grace

@@ -82,3 +82,33 @@ async def test_the_service_refuses_to_serve_a_database_that_is_behind(tmp_dir: P
     message = str(refused.value)
     assert "migration(s) not applied" in message
     assert "python -m service migrate" in message
+
+
+async def test_concurrent_migrate_commands_apply_each_migration_exactly_once(
+    tmp_dir: Path,
+) -> None:
+    """Replicas starting at once: one process applies the migrations, the others wait for
+    its lock and then find the database up to date (PostgreSQL: an advisory lock; SQLite:
+    a lock file)."""
+    replicas = 4
+    async with throwaway_database(tmp_dir) as url:
+        env = {**os.environ, "DATABASE_URL": url}
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "service", "migrate"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(replicas)
+        ]
+        outputs = [process.communicate(timeout=120) for process in processes]
+        history = run(aerich("history"), url)
+
+    assert [process.returncode for process in processes] == [0] * replicas, outputs
+    reports = sorted(stdout.strip() for stdout, _ in outputs)
+    applied = "\n".join(f"Applied migration {name}" for name in migration_files())
+    assert reports == sorted([applied] + ["The database is up to date."] * (replicas - 1))
+    assert all(history.stdout.count(name) == 1 for name in migration_files()), history.stdout

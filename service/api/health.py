@@ -1,4 +1,8 @@
-"""Health endpoints for orchestrators: liveness and readiness."""
+"""Health endpoints for orchestrators: liveness and readiness.
+
+Readiness turns 503 as soon as shutdown begins (`begin_draining`, called by the server on
+SIGTERM), so load balancers stop sending new requests while the in-flight ones finish.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,20 @@ router = APIRouter(prefix="/health", tags=["health"])
 READY_TIMEOUT_SECONDS = 2.0
 
 
+class _Lifecycle:
+    draining = False
+
+
+def begin_draining() -> None:
+    """The process is shutting down: from now on readiness answers 503."""
+    _Lifecycle.draining = True
+
+
+def end_draining() -> None:
+    """Serving again (a new app in the same process, as in tests)."""
+    _Lifecycle.draining = False
+
+
 @router.get("/live", operation_id="health_live", responses=problems())
 async def live() -> JSONResponse:
     """200 while the process runs."""
@@ -31,6 +49,8 @@ async def live() -> JSONResponse:
 )
 async def ready() -> Response:
     """200 when the database answers and every migration is applied; otherwise 503."""
+    if _Lifecycle.draining:
+        return _not_ready("The service is shutting down.")
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             await connections.get("default").execute_query("SELECT 1")

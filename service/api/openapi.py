@@ -24,6 +24,19 @@ _HEADER_RETRY_AFTER = {
     "description": "Seconds to wait before retrying.",
     "schema": {"type": "string"},
 }
+_HEADER_REQUEST_ID = {
+    "description": "The request's id, also in every log line about it: the caller's "
+    "`X-Request-ID` when it was 1-128 characters of `A-Za-z0-9._-`, otherwise a new one.",
+    "schema": {"type": "string"},
+}
+_PARAMETER_REQUEST_ID = {
+    "name": "X-Request-ID",
+    "in": "header",
+    "required": False,
+    "description": "An id to trace this request by (1-128 characters of `A-Za-z0-9._-`); "
+    "echoed in the response and logged. Any other value is replaced by a new id, not refused.",
+    "schema": {"type": "string"},
+}
 _HEADER_ALLOW = {"description": "The methods this path serves.", "schema": {"type": "string"}}
 _HEADER_WWW_AUTHENTICATE = {
     "description": 'The scheme to authenticate with: `Bearer realm="notes"` (with '
@@ -115,6 +128,12 @@ def _document_security(document: dict[str, Any], *, required: bool) -> None:
                 operation["responses"].setdefault("401", _problem_response(401))
 
 
+def _document_request_id(operation: dict[str, Any]) -> None:
+    operation.setdefault("parameters", []).append(_PARAMETER_REQUEST_ID)
+    for response in operation["responses"].values():
+        response["headers"] = {**response.get("headers", {}), "X-Request-ID": _HEADER_REQUEST_ID}
+
+
 _FOLLOW_UPS = {
     "GetNote": ("get_note", "Fetch the note just created."),
     "UpdateNote": ("update_note", "Change some fields of the note just created."),
@@ -164,6 +183,9 @@ def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
                     for status in _EVERY_OPERATION:
                         operation["responses"].setdefault(str(status), _problem_response(status))
             _document_security(document, required=auth)
+            for path_item in document.get("paths", {}).values():
+                for operation in path_item.values():
+                    _document_request_id(operation)
             _document_links(document)
             app.openapi_schema = document
         return app.openapi_schema

@@ -144,6 +144,18 @@ def test_bodies_and_notes_come_with_examples_and_field_documentation(
         assert field.get("description")
 
 
+def test_request_ids_and_operations_endpoints_are_documented(document: dict[str, Any]) -> None:
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            assert "X-Request-ID" in {p["name"] for p in operation["parameters"]}
+            for response in operation["responses"].values():
+                assert "X-Request-ID" in response["headers"]
+    metrics = document["paths"]["/metrics"]["get"]
+    assert "text/plain" in metrics["responses"]["200"]["content"]
+    ready = document["paths"]["/health/ready"]["get"]["responses"]["503"]
+    assert "Retry-After" in ready["headers"]
+
+
 def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
     validate(document)
 

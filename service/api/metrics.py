@@ -1,0 +1,112 @@
+"""Prometheus metrics: what the request middleware counts, and `GET /metrics` to scrape them.
+
+With several worker processes (`PROMETHEUS_MULTIPROC_DIR` set to an empty directory shared by
+the workers, before they start), the client library keeps each worker's values in files there
+and `/metrics` adds them up, whichever worker answers. The pool gauges are the exception: they
+are read live from the pool of the worker answering the scrape.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from service.db import pool_usage
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests answered, by method, route template and status code.",
+    ["method", "route", "status"],
+)
+DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time from a request's arrival to the end of its response, by method and route template.",
+    ["method", "route"],
+)
+IN_FLIGHT = Gauge(
+    "http_requests_in_flight",
+    "Requests being served right now.",
+    multiprocess_mode="livesum",
+)
+
+
+class PoolCollector(Collector):
+    """Database connections in use and open, read from the pool at scrape time."""
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())  # nothing to read before the app starts: no collect() at register
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        usage = pool_usage()
+        if usage is None:
+            return
+        yield GaugeMetricFamily(
+            "db_pool_connections_in_use", "Database connections lent out.", value=usage.in_use
+        )
+        yield GaugeMetricFamily(
+            "db_pool_connections", "Database connections open in the pool.", value=usage.size
+        )
+        yield GaugeMetricFamily(
+            "db_pool_max_connections",
+            "The most connections the pool may open (DB_POOL_MAX_SIZE).",
+            value=usage.max_size,
+        )
+
+
+_POOL = PoolCollector()
+REGISTRY.register(_POOL)
+
+
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_ENV))
+
+
+def _scrape_registry() -> CollectorRegistry:
+    if not multiprocess_mode():
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    registry.register(_POOL)
+    return registry
+
+
+def forget_this_process() -> None:
+    """At shutdown in multi-process mode: drop this worker's live gauges from the sums."""
+    if multiprocess_mode():
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+router = APIRouter(tags=["metrics"])
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def metrics() -> Response:
+    """Request counts, durations and in-flight requests, and database pool usage."""
+    return Response(generate_latest(_scrape_registry()), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,95 @@
+"""Request ids, the access log and request metrics, as one pure ASGI middleware (outermost).
+
+Every response carries `X-Request-ID`: the caller's, when it is 1-128 characters of
+`A-Za-z0-9._-`, otherwise a new one. The id is bound to the logging context for the whole
+request, so every line logged while serving it names it. When the response is done, one
+access-log line and the metrics record method, route template (never the raw path with its
+ids), status and duration. Headers and bodies are never logged: they hold API keys and notes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Sequence
+
+from starlette.datastructures import MutableHeaders
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.auth import authenticated_client
+from service.api.metrics import DURATION, IN_FLIGHT, REQUESTS
+from service.logs import ACCESS_LOGGER, bind_request_context, clear_request_context, get_logger
+
+REQUEST_ID_HEADER = "X-Request-ID"
+UNMATCHED_ROUTE = "<unmatched>"  # 404s: a raw path would make a label per probe
+
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+access_log = get_logger(ACCESS_LOGGER)
+
+
+class TelemetryMiddleware:
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        status = 500  # what the caller gets if the app ends without answering
+        bind_request_context(request_id=request_id)
+        IN_FLIGHT.inc()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            IN_FLIGHT.dec()
+            self._record(scope, status, time.perf_counter() - started)
+            clear_request_context()
+
+    def _record(self, scope: Scope, status: int, duration: float) -> None:
+        method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
+        route = self._route_template(scope)
+        REQUESTS.labels(method, route, str(status)).inc()
+        DURATION.labels(method, route).observe(duration)
+        client = scope.get("client")
+        access_log.info(
+            "request",
+            method=method,
+            route=route,
+            path=scope["path"],
+            status=status,
+            duration_ms=round(duration * 1000, 3),
+            client=client[0] if client else None,
+            api_client=authenticated_client(scope),
+        )
+
+    def _route_template(self, scope: Scope) -> str:
+        route = scope.get("route")  # set by the router when the request reached it
+        if route is None:  # answered before routing (401, 413, ...): match it ourselves
+            route = next((r for r in self.routes if r.matches(scope)[0] is Match.FULL), None)
+        path: str | None = getattr(route, "path", None)
+        return path or UNMATCHED_ROUTE
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if _VALID_REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
