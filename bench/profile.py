@@ -20,11 +20,10 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from bench import seed, servers
+from bench import cluster, seed, servers
 from bench.load import run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 # Most specific first: the first pattern found in a frame's file names its layer.
 LAYERS = (
     ("service/", "service (our code)"),
@@ -93,10 +92,13 @@ async def main() -> None:
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
-    server_url = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_SERVER)
     py_spy = str(Path(sys.executable).parent / "py-spy")
     output = ROOT / "bench" / f"profile-{args.workload}.txt"
-    with tempfile.TemporaryDirectory(prefix="profile-") as log_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="profile-") as log_dir,
+        cluster.throwaway_cluster() as own_server,
+    ):
+        server_url = os.environ.get("BENCH_POSTGRES_URL") or own_server
         async with seed.database(server_url, "profile") as url:
             await seed.seed_service(url, args.notes)
             server = servers.Server(servers.service(url), Path(log_dir))

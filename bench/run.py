@@ -3,9 +3,10 @@
     uv run --group bench python -m bench.run            full run (about 12 minutes)
     uv run --group bench python -m bench.run --quick    harness check (about a minute)
 
-Each app gets its own database on the PostgreSQL server at BENCH_POSTGRES_URL (default:
-postgres://postgres@127.0.0.1:5432/postgres), created with a unique name, seeded and
-dropped at the end. The apps run side by side as real uvicorn processes (one worker,
+Each app gets its own database, seeded, on a PostgreSQL cluster the run starts for itself
+(initdb/pg_ctl on a free port, removed at the end; see bench/cluster.py), or on the server
+at BENCH_POSTGRES_URL when that is set (databases created under unique names, dropped at
+the end). The apps run side by side as real uvicorn processes (one worker,
 uvloop, httptools) and wrk loads one at a time, the apps' order rotating every round so
 that background noise falls on all of them alike. Writes bench/results.md (and, with
 --readme, the Performance section of README.md) and bench/results.json.
@@ -25,11 +26,10 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bench import environment, report, seed, servers
+from bench import cluster, environment, report, seed, servers
 from bench.load import Measurement, find_wrk, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 DEEP_PAGES = {  # label -> (first page, a page ~1,000 notes from the far end of the table)
     "ascending": ("/notes/?limit=50", "/notes/?limit=50&after={deep}"),
     "descending": ("/notes/?limit=50&order=desc", "/notes/?limit=50&order=desc&after=1051"),
@@ -62,9 +62,11 @@ def options() -> argparse.Namespace:
 async def main() -> None:
     args = options()
     find_wrk()
-    server_url = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_SERVER)
-    machine = await environment.describe(server_url)
     async with AsyncExitStack() as stack:
+        server_url = os.environ.get("BENCH_POSTGRES_URL") or stack.enter_context(
+            cluster.throwaway_cluster()
+        )
+        machine = await environment.describe(server_url)
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         urls = {}
         for label in ("service", "baseline", "ceiling") + (("deep",) if args.deep_notes else ()):

@@ -44,11 +44,16 @@ def ceiling(url: str) -> AppSpec:
 class Server:
     def __init__(self, spec: AppSpec, log_dir: Path) -> None:
         self.spec = spec
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"{spec.name}.log"
         argv = [*spec.argv]
         env = {**os.environ, **spec.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        if int(spec.env.get("WEB_CONCURRENCY", "1")) > 1:
+            # As operators run several workers: their metrics shared through this directory.
+            metrics_dir = log_dir / f"{spec.name}-metrics"
+            metrics_dir.mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         if argv[:2] == ["-m", "uvicorn"]:
             argv += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("wb") as log:
@@ -88,7 +93,7 @@ class Server:
                 self.process.wait()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

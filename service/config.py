@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     )
     DB_POOL_MIN_SIZE: int = Field(default=1, ge=0)
     DB_POOL_MAX_SIZE: int = Field(default=10, ge=1)
+    DB_POOL_ACQUIRE_TIMEOUT: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request waits for a free pooled connection before a 503.",
+    )
     DB_CONNECT_TIMEOUT: float = Field(
         default=5.0, gt=0, description="Seconds to open a connection."
     )

@@ -32,8 +32,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             timeout=settings.DB_CONNECT_TIMEOUT,
             command_timeout=settings.DB_COMMAND_TIMEOUT,
             statement_cache_size=settings.DB_STATEMENT_CACHE_SIZE,
+            acquire_timeout=settings.DB_POOL_ACQUIRE_TIMEOUT,
             reset=keep_session_state,
         )
+        connection["engine"] = "service.pg_engine"  # asyncpg, with a bounded wait for the pool
     return {
         "connections": {"default": connection},
         "apps": {APP_LABEL: {"models": MODEL_MODULES, "default_connection": "default"}},

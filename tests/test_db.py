@@ -23,8 +23,12 @@ def test_postgres_pool_settings_come_from_the_settings() -> None:
         DB_CONNECT_TIMEOUT=1.5,
         DB_COMMAND_TIMEOUT=3,
         DB_STATEMENT_CACHE_SIZE=0,
+        DB_POOL_ACQUIRE_TIMEOUT=0.75,
     )
-    credentials = tortoise_config(settings)["connections"]["default"]["credentials"]
+    connection = tortoise_config(settings)["connections"]["default"]
+    assert connection["engine"] == "service.pg_engine"
+    credentials = connection["credentials"]
+    assert credentials["acquire_timeout"] == 0.75
     assert credentials["host"] == "db.internal"
     assert credentials["port"] == 5433
     assert (credentials["minsize"], credentials["maxsize"]) == (2, 7)
