@@ -56,9 +56,6 @@ class WriteCondition:
     required: bool = False
 
 
-UNCONDITIONAL = WriteCondition()
-
-
 @dataclass(frozen=True)
 class NoteQuery:
     limit: int = 100
