@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.paths import serving_route
 from service.api.problems import problem_response
 from service.api.strict_json import MalformedJson, check_json_body
 
@@ -71,7 +72,7 @@ class BodyLimitMiddleware:
         await self.app(scope, _replay(body, receive), send)
 
     def _served(self, scope: Scope) -> bool:
-        return any(route.matches(scope)[0] is Match.FULL for route in self.routes)
+        return serving_route(self.routes, scope) is not None
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []

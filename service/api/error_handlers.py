@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 
+from service.api.paths import serving_route
 from service.api.problems import problem_response
 from service.errors import DatabaseUnavailable, ServiceError
 
@@ -70,9 +70,7 @@ def allowed_methods(request: Request) -> list[str]:
     return [
         method
         for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
+        if serving_route(routes, {**request.scope, "method": method}) is not None
     ]
 
 

@@ -1,7 +1,10 @@
-"""The path a request addresses inside the app, whatever prefix a proxy put before it."""
+"""Where a request goes inside the app: its path without a proxy's prefix, and its route."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 
@@ -10,3 +13,8 @@ def route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root_path: str = scope.get("root_path", "")
     return path[len(root_path) :] if root_path and path.startswith(root_path) else path
+
+
+def serving_route(routes: Iterable[BaseRoute], scope: Scope) -> BaseRoute | None:
+    """The route that serves this scope's method and path, as the router would pick it."""
+    return next((route for route in routes if route.matches(scope)[0] is Match.FULL), None)

@@ -15,11 +15,12 @@ import uuid
 from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.auth import authenticated_client
 from service.api.metrics import DURATION, IN_FLIGHT, REQUESTS
+from service.api.paths import serving_route
 from service.logs import ACCESS_LOGGER, bind_request_context, clear_request_context, get_logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -80,7 +81,7 @@ class TelemetryMiddleware:
     def _route_template(self, scope: Scope) -> str:
         route = scope.get("route")  # set by the router when the request reached it
         if route is None:  # answered before routing (401, 413, ...): match it ourselves
-            route = next((r for r in self.routes if r.matches(scope)[0] is Match.FULL), None)
+            route = serving_route(self.routes, scope)
         path: str | None = getattr(route, "path", None)
         return path or UNMATCHED_ROUTE
 
