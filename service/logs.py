@@ -2,39 +2,81 @@
 
 structlog renders the lines; the standard library's loggers are routed through the same
 renderer, so `logging.getLogger("service").warning(...)` and uvicorn's own messages come out
-in the same shape. Values bound with `bind_request_context` (the request id, while a request
-is served) appear on every line logged during that request.
+in the same shape. The request id bound with `bind_request_id` appears on every line logged
+while that request is served.
+
+The access log, one line per request, is the hot path: it skips the standard library's
+records, handlers and formatters and goes from structlog straight to stdout (structlog's
+documented fast configuration), with the same fields as every other line.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar, Token
 from typing import Any
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 ACCESS_LOGGER = "service.access"
 # At debug level these log every statement with its parameters: note text, key digests.
 _QUIET_LIBRARIES = ("tortoise", "aiosqlite", "asyncpg")
 
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def bind_request_id(request_id: str) -> Token[str | None]:
+    """Name `request_id` on every line logged in this context, until `unbind_request_id`."""
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
+
+
+def _add_request_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    request_id = _request_id.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
+_TIMESTAMP = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
+
 _SHARED: list[Processor] = [
-    structlog.contextvars.merge_contextvars,
+    _add_request_id,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
-    structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+    _TIMESTAMP,
 ]
+
+
+class _Stdout:
+    """Writes each rendered line to whatever `sys.stdout` is at the time (pytest swaps it)."""
+
+    def msg(self, message: str) -> None:
+        stream = sys.stdout
+        stream.write(message + "\n")
+        stream.flush()
+
+    info = warning = error = msg
+
+
+_access: Any = structlog.wrap_logger(None)  # replaced by configure_logging
 
 
 def configure_logging(level: str) -> None:
     """Send every log record to stdout as one JSON line, at `level` and above."""
+    global _access
+    renderer = structlog.processors.JSONRenderer(sort_keys=False)
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(sort_keys=False),
+            renderer,
         ],
     )
     handler = _StdoutHandler()
@@ -60,6 +102,17 @@ def configure_logging(level: str) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    _access = structlog.wrap_logger(
+        _Stdout(),
+        processors=[_add_request_id, structlog.processors.add_log_level, _TIMESTAMP, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(root.level),
+        context_class=dict,
+    ).bind(logger=ACCESS_LOGGER)
+
+
+def log_access(**fields: Any) -> None:
+    """One access-log line (level info), with the request id and a timestamp."""
+    _access.info("request", **fields)
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -72,15 +125,3 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, _: Any) -> None:
         pass
-
-
-def get_logger(name: str) -> Any:
-    return structlog.stdlib.get_logger(name)
-
-
-def bind_request_context(**values: str) -> None:
-    structlog.contextvars.bind_contextvars(**values)
-
-
-def clear_request_context() -> None:
-    structlog.contextvars.clear_contextvars()

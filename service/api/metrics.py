@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import lru_cache
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -45,6 +46,19 @@ IN_FLIGHT = Gauge(
     "Requests being served right now.",
     multiprocess_mode="livesum",
 )
+
+
+def record_request(method: str, route: str, status: int, duration: float) -> None:
+    """Count one answered request and observe its duration."""
+    requests, durations = _children(method, route, status)
+    requests.inc()
+    durations.observe(duration)
+
+
+@lru_cache(maxsize=4096)  # labels are bounded: methods x route templates x status codes
+def _children(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    # `labels()` locks and builds a key on every call; a request needs only the lookup.
+    return REQUESTS.labels(method, route, str(status)), DURATION.labels(method, route)
 
 
 class PoolCollector(Collector):

@@ -9,7 +9,6 @@ inline script, no other host.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.paths import route_path
@@ -22,6 +21,19 @@ DOCS_POLICY = (
 )
 
 
+def _raw(policy: str) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-security-policy", policy.encode("latin-1")),
+        (b"referrer-policy", b"no-referrer"),
+    )
+
+
+# Appended, never merged: no response of this app sets these headers itself.
+_API_HEADERS = _raw(API_POLICY)
+_DOCS_HEADERS = _raw(DOCS_POLICY)
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, docs_paths: frozenset[str]) -> None:
         self.app = app
@@ -31,14 +43,11 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if route_path(scope) in self.docs_paths else API_POLICY
+        extra = _DOCS_HEADERS if route_path(scope) in self.docs_paths else _API_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Content-Security-Policy"] = policy
-                headers["Referrer-Policy"] = "no-referrer"
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

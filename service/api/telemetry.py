@@ -14,22 +14,20 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.auth import authenticated_client
-from service.api.metrics import DURATION, IN_FLIGHT, REQUESTS
+from service.api.metrics import IN_FLIGHT, record_request
 from service.api.paths import serving_route
-from service.logs import ACCESS_LOGGER, bind_request_context, clear_request_context, get_logger
+from service.logs import bind_request_id, log_access, unbind_request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_HEADER_NAME = REQUEST_ID_HEADER.lower().encode("latin-1")
 UNMATCHED_ROUTE = "<unmatched>"  # 404s: a raw path would make a label per probe
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-access_log = get_logger(ACCESS_LOGGER)
 
 
 class TelemetryMiddleware:
@@ -44,14 +42,15 @@ class TelemetryMiddleware:
         started = time.perf_counter()
         request_id = _request_id(scope)
         status = 500  # what the caller gets if the app ends without answering
-        bind_request_context(request_id=request_id)
+        bound = bind_request_id(request_id)
         IN_FLIGHT.inc()
+        id_header = (_REQUEST_ID_HEADER_NAME, request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
@@ -59,16 +58,14 @@ class TelemetryMiddleware:
         finally:
             IN_FLIGHT.dec()
             self._record(scope, status, time.perf_counter() - started)
-            clear_request_context()
+            unbind_request_id(bound)
 
     def _record(self, scope: Scope, status: int, duration: float) -> None:
         method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
         route = self._route_template(scope)
-        REQUESTS.labels(method, route, str(status)).inc()
-        DURATION.labels(method, route).observe(duration)
+        record_request(method, route, status, duration)
         client = scope.get("client")
-        access_log.info(
-            "request",
+        log_access(
             method=method,
             route=route,
             path=scope["path"],
