@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.keyring = keyring
     app.router.redirect_slashes = False
-    app.include_router(notes_api.router)
+    notes_api.install_routes(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     install_docs(app)
