@@ -12,15 +12,15 @@ from fastapi import FastAPI, Request, Response
 from service import idempotency, notes
 from service.api.conditional import if_none_match_hits
 from service.api.deps import (
-    CurrentClient,
     IdempotencyKey,
     IfNoneMatch,
-    ListParams,
-    LoadedNote,
+    ListParameters,
     NoteId,
     WriteConditionDep,
+    calling_client,
+    list_parameters,
 )
-from service.api.openapi import NOTE_HEADERS, problems
+from service.api.openapi import NOTE_HEADERS, problems, query_parameters
 from service.api.representation import json_note_response, note_list_response, note_response
 from service.idempotency import Created
 from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace, note_json
@@ -94,16 +94,14 @@ def install_routes(app: FastAPI) -> None:
     },
 )
 async def create_note(
-    payload: NoteCreate,
-    request: Request,
-    client: CurrentClient,
-    idempotency_key: IdempotencyKey = None,
+    payload: NoteCreate, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Create a note from `text` (1 to 10,000 characters, stored as sent) and `completed`
     (default false). The answer carries the note, its `Location` and its `ETag`.
 
     Send an `Idempotency-Key` to make the request safe to retry: a retry with the same key and
     body answers the first 201 again and creates nothing."""
+    client = calling_client(request)
     fields = payload.model_dump()
     if idempotency_key is None:
         note = await notes.create_note(client, fields)
@@ -123,12 +121,14 @@ async def create_note(
     summary="List notes",
     response_model=list[NoteRead],
     responses={200: {"headers": NOTE_HEADERS["list"]}, **problems(422)},
+    openapi_extra={"parameters": query_parameters(ListParameters)},
 )
-async def list_notes(params: ListParams, request: Request, client: CurrentClient) -> Response:
+async def list_notes(request: Request) -> Response:
     """List notes by id, a page at a time (keyset pagination: every page costs the same).
     Filter by `completed`, search with `q`; the `Link` header leads to the next page and is
     absent on the last one."""
-    page = await notes.list_notes(client, params.to_query())
+    params = list_parameters(request)
+    page = await notes.list_notes(calling_client(request), params.to_query())
     headers = {}
     if page.has_more:
         next_url = request.url.include_query_params(after=page.notes[-1]["id"])
@@ -151,9 +151,12 @@ async def list_notes(params: ListParams, request: Request, client: CurrentClient
         **problems(404, 422),
     },
 )
-async def get_note(note: LoadedNote, if_none_match: IfNoneMatch = None) -> Response:
+async def get_note(
+    request: Request, note_id: NoteId, if_none_match: IfNoneMatch = None
+) -> Response:
     """Fetch one note with its `ETag`. With `If-None-Match` naming the current ETag, the
     answer is a 304 without a body."""
+    note = await notes.get_note(calling_client(request), note_id)
     if if_none_match is not None and if_none_match_hits(if_none_match, note.version):
         return Response(status_code=304, headers={"ETag": f'"{note.version}"'})
     return note_response(note)
@@ -168,12 +171,13 @@ async def get_note(note: LoadedNote, if_none_match: IfNoneMatch = None) -> Respo
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
 )
 async def update_note(
-    note_id: NoteId, payload: NotePatch, condition: WriteConditionDep, client: CurrentClient
+    request: Request, note_id: NoteId, payload: NotePatch, condition: WriteConditionDep
 ) -> Response:
     """Change `text`, `completed` or both; `{}` changes nothing. Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump(exclude_unset=True)
-    return note_response(await notes.update_note(client, note_id, changes, condition))
+    note = await notes.update_note(calling_client(request), note_id, changes, condition)
+    return note_response(note)
 
 
 @route(
@@ -185,12 +189,13 @@ async def update_note(
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
 )
 async def replace_note(
-    note_id: NoteId, payload: NoteReplace, condition: WriteConditionDep, client: CurrentClient
+    request: Request, note_id: NoteId, payload: NoteReplace, condition: WriteConditionDep
 ) -> Response:
     """Replace a note's `text` and `completed` (both required). Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump()
-    return note_response(await notes.update_note(client, note_id, changes, condition))
+    note = await notes.update_note(calling_client(request), note_id, changes, condition)
+    return note_response(note)
 
 
 @route(
@@ -202,10 +207,8 @@ async def replace_note(
     response_class=Response,
     responses=problems(404, 412, 422, 428),
 )
-async def delete_note(
-    note_id: NoteId, condition: WriteConditionDep, client: CurrentClient
-) -> Response:
+async def delete_note(request: Request, note_id: NoteId, condition: WriteConditionDep) -> Response:
     """Delete a note for good (its id is never reused). With `If-Match`, only the version
     the caller has seen is deleted."""
-    await notes.delete_note(client, note_id, condition)
+    await notes.delete_note(calling_client(request), note_id, condition)
     return Response(status_code=204)
