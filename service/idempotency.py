@@ -24,7 +24,6 @@ from tortoise.transactions import in_transaction
 from service import notes
 from service.errors import IdempotencyKeyReused
 from service.models import IdempotentCreate
-from service.schemas import note_json
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ async def create_once(owner: str, key: str, fields: Mapping[str, Any]) -> Create
         try:
             async with in_transaction() as connection:
                 note = await notes.create_note(owner, fields, connection=connection)
-                body = note_json(note)
+                body = note.model_dump_json()
                 await IdempotentCreate.create(
                     owner=owner,
                     key=key,

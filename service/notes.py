@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from service.errors import NoteNotFound, PreconditionFailed, PreconditionRequired
 from service.models import ID_MAX, Note
-from service.prepared import PreparedQuery
+from service.prepared import PreparedInsert, PreparedQuery
 from service.schemas import NOTE_ROWS, NoteRead
 
 READ_FIELDS = tuple(NoteRead.model_fields)
@@ -71,14 +71,17 @@ class NotePage:
     has_more: bool
 
 
+_INSERT_NOTE = PreparedInsert(Note, connection="default")
+
+
 async def create_note(
     owner: str, fields: Mapping[str, Any], *, connection: BaseDBAsyncClient | None = None
-) -> Note:
+) -> NoteRead:
     """Insert a note; pass `connection` to make it part of the caller's transaction."""
     now = datetime.now(UTC)
-    return await Note.create(
-        **fields, owner=owner, created_at=now, updated_at=now, using_db=connection
-    )
+    note = {**fields, "created_at": now, "updated_at": now, "version": 1}
+    note_id = await _INSERT_NOTE.insert({**note, "owner": owner}, using=connection)
+    return NoteRead.model_validate({**note, "id": note_id})
 
 
 _GET_NOTE = PreparedQuery(

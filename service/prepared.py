@@ -10,14 +10,20 @@ their response schema.
 
 A sample must reach the SQL as a parameter of its own, unchanged (it cannot for, e.g., a
 LIKE pattern that Tortoise escapes and wraps in `%`): preparing refuses the shape otherwise.
+
+`PreparedInsert` does the same for a model's INSERT: the statement Tortoise's executor
+generates and caches for the model, run with values converted by the model's own fields,
+without the model instance (`Model.create` builds one, with its change tracking and signal
+dispatch, which cost about 45 µs of a create).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tortoise import BaseDBAsyncClient, connections
+from tortoise.models import Model
 from tortoise.queryset import ValuesQuery
 
 
@@ -76,3 +82,30 @@ class PreparedQuery:
 
 def _same(sample: object, value: object) -> bool:
     return type(sample) is type(value) and sample == value
+
+
+class PreparedInsert:
+    def __init__(self, model: type[Model], *, connection: str) -> None:
+        self._model = model
+        self._connection = connection
+        self._by_dialect: dict[str, tuple[str, list[str]]] = {}
+
+    async def insert(
+        self, values: Mapping[str, Any], *, using: BaseDBAsyncClient | None = None
+    ) -> int:
+        """Insert one row of `values` (every column but the generated key, by field name);
+        `using` runs it on a transaction's connection. Returns the generated key."""
+        db = using or connections.get(self._connection)
+        dialect = db.capabilities.dialect
+        sql, columns = self._by_dialect.get(dialect) or self._prepare(db)
+        fields = self._model._meta.fields_map
+        arguments = [fields[name].to_db_value(values[name], self._model) for name in columns]
+        generated = await db.execute_insert(sql, arguments)
+        # asyncpg answers the RETURNING row, SQLite the row id.
+        return generated if isinstance(generated, int) else int(generated[0])
+
+    def _prepare(self, db: BaseDBAsyncClient) -> tuple[str, list[str]]:
+        executor = db.executor_class(model=self._model, db=db)
+        prepared = (executor.insert_query, list(executor.regular_columns))
+        self._by_dialect[db.capabilities.dialect] = prepared
+        return prepared

@@ -161,8 +161,3 @@ def _rows_adapter() -> TypeAdapter[list[dict[str, Any]]]:
 
 
 NOTE_ROWS = _rows_adapter()
-
-
-def note_json(note: Note) -> str:
-    """A note as response bodies carry it: one pass from the model to JSON."""
-    return NoteRead.model_validate(note).model_dump_json()

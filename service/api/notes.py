@@ -23,7 +23,7 @@ from service.api.deps import (
 from service.api.openapi import NOTE_HEADERS, problems, query_parameters
 from service.api.representation import json_note_response, note_list_response, note_response
 from service.idempotency import Created
-from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace, note_json
+from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace
 
 PREFIX = "/notes"
 TAGS: list[str | Enum] = ["notes"]
@@ -105,7 +105,7 @@ async def create_note(
     fields = payload.model_dump()
     if idempotency_key is None:
         note = await notes.create_note(client, fields)
-        created = Created(note.id, note.version, note_json(note), replayed=False)
+        created = Created(note.id, note.version, note.model_dump_json(), replayed=False)
     else:
         created = await idempotency.create_once(client, idempotency_key, fields)
     location = f"{request.scope.get('root_path', '')}/notes/{created.note_id}"
