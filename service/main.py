@@ -30,6 +30,7 @@ from service.api.unexpected import UnexpectedErrorMiddleware
 from service.api_keys import KeyRing, load_keyring
 from service.config import Settings
 from service.db import tortoise_config
+from service.gc_tuning import tune_for_serving
 from service.idempotency import purge_periodically
 from service.logs import configure_logging
 from service.migrate import pending_migrations
@@ -67,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             ),
             name="purge-idempotency-keys",
         )
+        tune_for_serving()
         try:
             yield
         finally:
@@ -100,6 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,
+        # Ours are Prometheus metrics and JSON logs (service.api.telemetry); FastAPI's native
+        # OpenTelemetry would look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         docs_url=None,  # served by service.api.docs, without any CDN
         redoc_url=None,
         openapi_tags=[
