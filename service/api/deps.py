@@ -15,11 +15,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.json_schema import WithJsonSchema
 
 from service.api.auth import authenticated_client
 from service.api.conditional import parse_if_match
+from service.api.request_values import RequestValue
 from service.config import Settings
 from service.errors import Unauthorized
 from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH
@@ -80,34 +81,42 @@ def calling_client(request: Request) -> str:
 
 
 _IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7E]+$"
-IdempotencyKey = Annotated[
-    str | None,
-    # A header is absent or a string; "null" means nothing in HTTP: document the string only.
-    WithJsonSchema(
-        {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
-            "pattern": _IDEMPOTENCY_KEY_PATTERN,
-        }
-    ),
-    Header(
-        min_length=1,
-        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
-        pattern=_IDEMPOTENCY_KEY_PATTERN,
-        description="Makes the create safe to retry: a request with a key this client already "
-        "used, with the same body, answers the original 201 and creates nothing; with "
-        "another body it is a 422. 1 to 255 printable ASCII characters; remembered for at "
-        "least 24 hours.",
-        examples=["3f1c1d4e-9b7a-4c39-8d9e-5b1a2c7e0f42"],
-    ),
-]
 
-IfNoneMatch = Annotated[
-    list[str] | None,
-    _ENTITY_TAGS_SCHEMA,
-    Header(description="Answer 304 Not Modified if the note's ETag is one of these, or `*`."),
-]
+# The hot routes' own parameters (see service.api.request_values).
+NOTE_ID = RequestValue(
+    "note_id",
+    "path",
+    Annotated[
+        int,
+        Field(
+            ge=1,
+            le=ID_MAX,
+            description="The note's id (1 to 2,147,483,647).",
+            examples=[17],
+        ),
+    ],
+    description="The note's id (1 to 2,147,483,647).",
+)
+IF_NONE_MATCH = RequestValue(
+    "if-none-match",
+    "header",
+    str,
+    description="Answer 304 Not Modified if the note's ETag is one of these, or `*`.",
+)
+IDEMPOTENCY_KEY = RequestValue(
+    "idempotency-key",
+    "header",
+    Annotated[
+        str,
+        StringConstraints(
+            min_length=1, max_length=IDEMPOTENCY_KEY_MAX_LENGTH, pattern=_IDEMPOTENCY_KEY_PATTERN
+        ),
+    ],
+    description="Makes the create safe to retry: a request with a key this client already "
+    "used, with the same body, answers the original 201 and creates nothing; with "
+    "another body it is a 422. 1 to 255 printable ASCII characters; remembered for at "
+    "least 24 hours.",
+)
 
 
 class ListParameters(BaseModel):

@@ -12,16 +12,18 @@ from fastapi import FastAPI, Request, Response
 from service import idempotency, notes
 from service.api.conditional import if_none_match_hits
 from service.api.deps import (
-    IdempotencyKey,
-    IfNoneMatch,
+    IDEMPOTENCY_KEY,
+    IF_NONE_MATCH,
+    NOTE_ID,
     ListParameters,
     NoteId,
     WriteConditionDep,
     calling_client,
     list_parameters,
 )
-from service.api.openapi import NOTE_HEADERS, problems, query_parameters
+from service.api.openapi import NOTE_HEADERS, problems
 from service.api.representation import json_note_response, note_list_response, note_response
+from service.api.request_values import query_parameters
 from service.idempotency import Created
 from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace
 
@@ -92,16 +94,16 @@ def install_routes(app: FastAPI) -> None:
             "(`/problems/idempotency-key-reused`); nothing was created.",
         ),
     },
+    openapi_extra={"parameters": [IDEMPOTENCY_KEY.openapi()]},
 )
-async def create_note(
-    payload: NoteCreate, request: Request, idempotency_key: IdempotencyKey = None
-) -> Response:
+async def create_note(payload: NoteCreate, request: Request) -> Response:
     """Create a note from `text` (1 to 10,000 characters, stored as sent) and `completed`
     (default false). The answer carries the note, its `Location` and its `ETag`.
 
     Send an `Idempotency-Key` to make the request safe to retry: a retry with the same key and
     body answers the first 201 again and creates nothing."""
     client = calling_client(request)
+    idempotency_key: str | None = IDEMPOTENCY_KEY.read(request)
     fields = payload.model_dump()
     if idempotency_key is None:
         note = await notes.create_note(client, fields)
@@ -150,14 +152,14 @@ async def list_notes(request: Request) -> Response:
         },
         **problems(404, 422),
     },
+    openapi_extra={"parameters": [NOTE_ID.openapi(), IF_NONE_MATCH.openapi()]},
 )
-async def get_note(
-    request: Request, note_id: NoteId, if_none_match: IfNoneMatch = None
-) -> Response:
+async def get_note(request: Request) -> Response:
     """Fetch one note with its `ETag`. With `If-None-Match` naming the current ETag, the
     answer is a 304 without a body."""
-    note = await notes.get_note(calling_client(request), note_id)
-    if if_none_match is not None and if_none_match_hits(if_none_match, note.version):
+    note = await notes.get_note(calling_client(request), NOTE_ID.read(request))
+    if_none_match: str | None = IF_NONE_MATCH.read(request)
+    if if_none_match is not None and if_none_match_hits([if_none_match], note.version):
         return Response(status_code=304, headers={"ETag": f'"{note.version}"'})
     return note_response(note)
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from service.api.openapi_examples import problem_example
@@ -161,21 +160,6 @@ def _document_links(document: dict[str, Any]) -> None:
                     "description": description,
                 }
             operation["responses"]["201"]["links"] = links
-
-
-def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """The OpenAPI `parameters` of a query model that a route validates itself, as FastAPI
-    writes those of a `Query()` model."""
-    schema = model.model_json_schema()
-    required = set(schema.get("required", ()))
-    parameters: list[dict[str, Any]] = []
-    for name, field_schema in schema["properties"].items():
-        parameter = {"name": name, "in": "query", "required": name in required}
-        parameter["schema"] = field_schema
-        if "description" in field_schema:
-            parameter["description"] = field_schema["description"]
-        parameters.append(parameter)
-    return parameters
 
 
 def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
