@@ -1,14 +1,23 @@
 """The PostgreSQL engine Tortoise loads (`"engine": "service.pg_engine"`): its asyncpg client,
-with a bound on how long a request waits for a pooled connection.
+with a bound on how long a request waits for a pooled connection, and a fair wait.
 
 Tortoise and asyncpg wait for a free connection without limit; when every connection is
 busy (a slow database, more load than `DB_POOL_MAX_SIZE`), requests would queue unseen
 until the caller's own timeout. With `DB_POOL_ACQUIRE_TIMEOUT` the wait ends in a
 TimeoutError, which the service answers with 503 and `Retry-After`.
+
+asyncpg's pool hands connections out through an `asyncio.Queue`, which is not first come,
+first served: a request arriving just as a connection comes back takes it ahead of the
+woken waiter, which goes to the back of the line. Under saturation a few unlucky requests
+wait many times over (in the benchmark's point reads, 64 connections on a pool of 10: p99
+76 ms at a 13 ms mean). A FIFO semaphore with one permit per connection (asyncio's is
+fair: a newcomer queues behind every waiter) now decides the order; the pool's own queue
+then always has a connection ready.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from typing import Any
 
@@ -25,10 +34,32 @@ _CREATE_POOL_DEFAULTS = {
 class BoundedWaitPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg ships no types
     def __init__(self, *args: Any, acquire_timeout: float | None, **kwargs: Any) -> None:
         self._acquire_timeout = acquire_timeout
+        self._turns = asyncio.Semaphore(kwargs["max_size"])
         super().__init__(*args, **kwargs)
 
     def acquire(self, *, timeout: float | None = None) -> Any:
         return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109  (asyncpg's)
+        # asyncpg's own step (called by `acquire()`), behind our turn.
+        if self._turns.locked():
+            async with asyncio.timeout(timeout):
+                await self._turns.acquire()
+        else:
+            await self._turns.acquire()  # a free turn: taken at once
+        try:
+            # Past the turn a connection is free: no timeout needed (nor its cost). Release
+            # never waits either: the pool's reset is `keep_session_state` (service.db).
+            return await super()._acquire(None)
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        try:
+            await super().release(connection, timeout=timeout)
+        finally:
+            self._turns.release()
 
 
 class BoundedWaitClient(AsyncpgDBClient):
