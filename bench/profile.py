@@ -31,6 +31,8 @@ LAYERS = (
     ("tortoise/", "tortoise (ORM: query building, model instances)"),
     ("asyncpg/", "asyncpg (driver, pool)"),
     ("pydantic", "pydantic (validation, serialization)"),
+    ("structlog/", "structlog (log rendering)"),
+    ("prometheus_client/", "prometheus_client (metrics)"),
     ("fastapi/", "fastapi (routing, dependencies, params)"),
     ("starlette/", "starlette (routing, requests, responses)"),
     ("uvicorn/", "uvicorn (HTTP protocol, ASGI glue)"),
