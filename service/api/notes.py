@@ -13,13 +13,13 @@ from service import idempotency, notes
 from service.api.conditional import if_none_match_hits
 from service.api.deps import (
     IDEMPOTENCY_KEY,
+    IF_MATCH,
     IF_NONE_MATCH,
     NOTE_ID,
     ListParameters,
-    NoteId,
-    WriteConditionDep,
     calling_client,
     list_parameters,
+    write_condition,
 )
 from service.api.openapi import NOTE_HEADERS, problems
 from service.api.representation import json_note_response, note_list_response, note_response
@@ -31,6 +31,9 @@ PREFIX = "/notes"
 TAGS: list[str | Enum] = ["notes"]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+_WRITE_PARAMETERS = [NOTE_ID.openapi(), IF_MATCH.openapi()]
 
 
 @dataclass(frozen=True)
@@ -171,13 +174,13 @@ async def get_note(request: Request) -> Response:
     summary="Change some fields of a note",
     response_model=NoteRead,
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
+    openapi_extra={"parameters": _WRITE_PARAMETERS},
 )
-async def update_note(
-    request: Request, note_id: NoteId, payload: NotePatch, condition: WriteConditionDep
-) -> Response:
+async def update_note(request: Request, payload: NotePatch) -> Response:
     """Change `text`, `completed` or both; `{}` changes nothing. Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump(exclude_unset=True)
+    note_id, condition = NOTE_ID.read(request), write_condition(request)
     note = await notes.update_note(calling_client(request), note_id, changes, condition)
     return note_response(note)
 
@@ -189,13 +192,13 @@ async def update_note(
     summary="Replace a note",
     response_model=NoteRead,
     responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
+    openapi_extra={"parameters": _WRITE_PARAMETERS},
 )
-async def replace_note(
-    request: Request, note_id: NoteId, payload: NoteReplace, condition: WriteConditionDep
-) -> Response:
+async def replace_note(request: Request, payload: NoteReplace) -> Response:
     """Replace a note's `text` and `completed` (both required). Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump()
+    note_id, condition = NOTE_ID.read(request), write_condition(request)
     note = await notes.update_note(calling_client(request), note_id, changes, condition)
     return note_response(note)
 
@@ -208,9 +211,11 @@ async def replace_note(
     status_code=204,
     response_class=Response,
     responses=problems(404, 412, 422, 428),
+    openapi_extra={"parameters": _WRITE_PARAMETERS},
 )
-async def delete_note(request: Request, note_id: NoteId, condition: WriteConditionDep) -> Response:
+async def delete_note(request: Request) -> Response:
     """Delete a note for good (its id is never reused). With `If-Match`, only the version
     the caller has seen is deleted."""
+    note_id, condition = NOTE_ID.read(request), write_condition(request)
     await notes.delete_note(calling_client(request), note_id, condition)
     return Response(status_code=204)

@@ -34,3 +34,20 @@ def test_every_dependency_is_a_coroutine(router: APIRouter) -> None:
         for dependant in [route.dependant, *dependencies(route.dependant)]:
             call = dependant.call
             assert call is None or inspect.iscoroutinefunction(call), (route.path, call)
+
+
+def test_notes_routes_read_their_parameters_themselves() -> None:
+    """FastAPI re-inspects declared dependencies and path, query and header parameters on
+    every request (service.api.deps): the notes routes declare only the request and a body."""
+    routes = [route for route in _notes_router().routes if isinstance(route, APIRoute)]
+    assert routes
+    for route in routes:
+        dependant = route.dependant
+        declared = [
+            *dependant.dependencies,
+            *dependant.path_params,
+            *dependant.query_params,
+            *dependant.header_params,
+            *dependant.cookie_params,
+        ]
+        assert declared == [], (route.path, route.methods, declared)
