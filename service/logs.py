@@ -61,7 +61,7 @@ class _Stdout:
         stream.write(message + "\n")
         stream.flush()
 
-    info = warning = error = msg
+    info = msg  # the access log's one level
 
 
 _access: Any = structlog.wrap_logger(None)  # replaced by configure_logging

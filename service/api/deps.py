@@ -10,16 +10,15 @@ same validation and 422 errors; the routes document them with `openapi_extra`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.json_schema import WithJsonSchema
 
 from service.api.auth import authenticated_client
 from service.api.conditional import parse_if_match
-from service.api.request_values import RequestValue
+from service.api.request_values import RequestValue, request_validation_error
 from service.config import Settings
 from service.errors import Unauthorized
 from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH
@@ -62,7 +61,6 @@ NOTE_ID = RequestValue(
             examples=[17],
         ),
     ],
-    description="The note's id (1 to 2,147,483,647).",
 )
 # Entity-tag headers accept any string: one that is not a list of strong tags matches nothing.
 IF_MATCH = RequestValue(
@@ -135,5 +133,4 @@ def list_parameters(request: Request) -> ListParameters:
     try:
         return ListParameters.model_validate(dict(request.query_params))
     except ValidationError as exc:
-        errors: list[Any] = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from None
+        raise request_validation_error(exc, "query") from None

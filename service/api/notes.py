@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request, Response
 
 from service import idempotency, notes
-from service.api.conditional import if_none_match_hits
+from service.api.conditional import etag, if_none_match_hits
 from service.api.deps import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -163,7 +163,7 @@ async def get_note(request: Request) -> Response:
     note = await notes.get_note(calling_client(request), NOTE_ID.read(request))
     if_none_match: str | None = IF_NONE_MATCH.read(request)
     if if_none_match is not None and if_none_match_hits([if_none_match], note.version):
-        return Response(status_code=304, headers={"ETag": f'"{note.version}"'})
+        return Response(status_code=304, headers={"ETag": etag(note.version)})
     return note_response(note)
 
 

@@ -24,8 +24,7 @@ class RequestValue:
     name: str  # as FastAPI documents it: header names in lower case
     location: Literal["path", "header"]
     annotation: Any  # the type, with its constraints, e.g. Annotated[int, Field(ge=1)]
-    description: str
-    schema: dict[str, Any] | None = None  # documented instead of the annotation's own
+    description: str = ""  # none: the annotation's own, e.g. Field(description=...)
     _adapter: TypeAdapter[Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -43,11 +42,7 @@ class RequestValue:
         try:
             return self._adapter.validate_python(raw)
         except ValidationError as exc:
-            errors: list[Any] = [
-                {**error, "loc": (self.location, self.name, *error["loc"])}
-                for error in exc.errors()
-            ]
-            raise RequestValidationError(errors) from None
+            raise request_validation_error(exc, self.location, self.name) from None
 
     def _title(self) -> str:
         if self.location == "header":  # If-None-Match
@@ -55,14 +50,21 @@ class RequestValue:
         return self.name.replace("_", " ").title()  # Note Id
 
     def openapi(self) -> dict[str, Any]:
-        schema = self.schema or self._adapter.json_schema()
+        schema = self._adapter.json_schema()
         return {
             "name": self.name,
             "in": self.location,
             "required": self.location == "path",
             "schema": {**schema, "title": self._title()},
-            "description": self.description,
+            "description": self.description or schema["description"],
         }
+
+
+def request_validation_error(exc: ValidationError, *location: str) -> RequestValidationError:
+    """A pydantic error about part of the request, located as FastAPI locates its own
+    (`("header", "idempotency-key")`, `("query", "limit")`): the same 422."""
+    errors: list[Any] = [{**error, "loc": (*location, *error["loc"])} for error in exc.errors()]
+    return RequestValidationError(errors)
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
