@@ -9,9 +9,9 @@ from types import FrameType
 
 import uvicorn
 
-from service.api.health import begin_draining
 from service.api_keys import InvalidKeyConfiguration, digest_of, generate_key, parse_entries
 from service.config import Settings
+from service.draining import begin_draining
 from service.migrate import apply_migrations
 
 
@@ -46,7 +46,7 @@ def serve(settings: Settings) -> None:
         port=settings.PORT,
         log_level=settings.LOG_LEVEL,
         log_config=None,  # the app configures logging: JSON lines (service.logs)
-        access_log=False,  # ours, with the request id and route: service.api.telemetry
+        access_log=False,  # ours, with the request id and route: service.api.middleware.telemetry
         server_header=False,
         timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_SECONDS,
     )

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             acquire_timeout=settings.DB_POOL_ACQUIRE_TIMEOUT,
             reset=keep_session_state,
         )
-        connection["engine"] = "service.pg_engine"  # asyncpg, with a bounded wait for the pool
+        # asyncpg, with a bounded and fair wait for a pooled connection
+        connection["engine"] = "service.internals.pg_pool"
     return {
         "connections": {"default": connection},
         "apps": {APP_LABEL: {"models": MODEL_MODULES, "default_connection": "default"}},
@@ -100,32 +100,3 @@ def _lost_mid_operation(exc: BaseException) -> bool:
     from asyncpg import exceptions as pg
 
     return isinstance(exc, pg.InternalClientError) and "another operation" in str(exc)
-
-
-@dataclass(frozen=True)
-class PoolUsage:
-    in_use: int
-    size: int  # connections open now
-    max_size: int
-
-
-def pool_usage() -> PoolUsage | None:
-    """How many of the database connections are busy; None before Tortoise is set up.
-
-    PostgreSQL: asyncpg's pool. SQLite: the one connection, busy while a query holds it.
-    """
-    from tortoise import connections
-    from tortoise.exceptions import ConfigurationError
-
-    try:
-        client = connections.get("default")
-    except (ConfigurationError, KeyError, RuntimeError):  # RuntimeError: no Tortoise context
-        return None
-    pool = getattr(client, "_pool", None)  # Tortoise offers no public handle on its pool
-    if pool is not None:
-        size, idle = pool.get_size(), pool.get_idle_size()
-        return PoolUsage(in_use=size - idle, size=size, max_size=pool.get_max_size())
-    lock = getattr(client, "_lock", None)
-    if getattr(client, "_connection", None) is None:
-        return PoolUsage(in_use=0, size=0, max_size=1)
-    return PoolUsage(in_use=int(lock is not None and lock.locked()), size=1, max_size=1)

@@ -15,21 +15,23 @@ from typing import Any
 from fastapi import FastAPI
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from service.api import health, metrics
-from service.api import notes as notes_api
-from service.api.auth import ApiKeyMiddleware
-from service.api.body_limit import BodyLimitMiddleware
-from service.api.cors import install_cors
-from service.api.docs import DOCS_PATHS, install_docs
+from service.api import metrics
 from service.api.error_handlers import install_error_handlers
-from service.api.openapi import install_openapi
-from service.api.request_limits import RequestLimitsMiddleware
-from service.api.security_headers import SecurityHeadersMiddleware
-from service.api.telemetry import TelemetryMiddleware
-from service.api.unexpected import UnexpectedErrorMiddleware
+from service.api.middleware.auth import ApiKeyMiddleware
+from service.api.middleware.body_limit import BodyLimitMiddleware
+from service.api.middleware.cors import install_cors
+from service.api.middleware.request_limits import RequestLimitsMiddleware
+from service.api.middleware.security_headers import SecurityHeadersMiddleware
+from service.api.middleware.telemetry import TelemetryMiddleware
+from service.api.middleware.unexpected import UnexpectedErrorMiddleware
+from service.api.openapi.document import install_openapi
+from service.api.routes import health, notes
+from service.api.routes import metrics as metrics_routes
+from service.api.routes.docs import DOCS_PATHS, install_docs
 from service.api_keys import KeyRing, load_keyring
 from service.config import Settings
 from service.db import tortoise_config
+from service.draining import end_draining
 from service.gc_tuning import tune_for_serving
 from service.idempotency import purge_periodically
 from service.logs import configure_logging
@@ -53,7 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         generate_schemas=False,  # Aerich owns the schema
         add_exception_handlers=False,  # ours never echo driver messages
     ):
-        health.end_draining()
+        end_draining()
         _announce_authentication(app.state.keyring)
         pending = await pending_migrations()
         if pending:
@@ -102,10 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,
-        # Ours are Prometheus metrics and JSON logs (service.api.telemetry); FastAPI's native
-        # OpenTelemetry would look up the global providers on every request.
+        # Ours are Prometheus metrics and JSON logs (service.api.middleware.telemetry); FastAPI's
+        # native OpenTelemetry would look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
-        docs_url=None,  # served by service.api.docs, without any CDN
+        docs_url=None,  # served by service.api.routes.docs, without any CDN
         redoc_url=None,
         openapi_tags=[
             {"name": "notes", "description": "Notes: the service's one resource."},
@@ -119,9 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.keyring = keyring
     app.router.redirect_slashes = False
-    notes_api.install_routes(app)
+    notes.install_routes(app)
     app.include_router(health.router)
-    app.include_router(metrics.router)
+    app.include_router(metrics_routes.router)
     install_docs(app)
     install_error_handlers(app)
     install_openapi(app, auth=keyring.enabled)

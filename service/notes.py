@@ -5,7 +5,7 @@ the write are one UPDATE (or DELETE) statement, so concurrent writers can never 
 
 Reads select only the columns a response shows and validate the rows straight into
 `NoteRead` (pages: into rows of its fields), with no ORM model instances in between; the hot
-ones run SQL that Tortoise generated once per query shape (`service.prepared`).
+ones run SQL that Tortoise generated once per query shape (`service.internals.prepared`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from tortoise.queryset import QuerySet, ValuesQuery
 from tortoise.transactions import in_transaction
 
 from service.errors import NoteNotFound, PreconditionFailed, PreconditionRequired
+from service.internals.prepared import PreparedInsert, PreparedQuery
 from service.models import ID_MAX, Note
-from service.prepared import PreparedInsert, PreparedQuery
 from service.schemas import NOTE_ROWS, NoteRead
 
 READ_FIELDS = tuple(NoteRead.model_fields)

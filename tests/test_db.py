@@ -26,7 +26,7 @@ def test_postgres_pool_settings_come_from_the_settings() -> None:
         DB_POOL_ACQUIRE_TIMEOUT=0.75,
     )
     connection = tortoise_config(settings)["connections"]["default"]
-    assert connection["engine"] == "service.pg_engine"
+    assert connection["engine"] == "service.internals.pg_pool"
     credentials = connection["credentials"]
     assert credentials["acquire_timeout"] == 0.75
     assert credentials["host"] == "db.internal"

@@ -12,7 +12,7 @@ import httpx
 
 from service.config import Settings
 from service.db import tortoise_config
-from service.pg_engine import _CREATE_POOL_DEFAULTS, BoundedWaitPool
+from service.internals.pg_pool import _CREATE_POOL_DEFAULTS, BoundedWaitPool
 from tests.databases import backend
 from tests.servers import running_server
 from tests.test_shutdown import create, wait_until_in_flight, writes_held
@@ -52,7 +52,7 @@ async def test_waiters_get_connections_first_come_first_served(settings: Setting
     of those already waiting (the p99 tail under load); the service's pool does not."""
     if backend() == "sqlite":
         engine = tortoise_config(settings)["connections"]["default"]["engine"]
-        assert engine != "service.pg_engine"  # one connection, no pool to queue for
+        assert engine != "service.internals.pg_pool"  # one connection, no pool to queue for
         return
     options = {**_CREATE_POOL_DEFAULTS, "min_size": 1, "max_size": 1}
     pool = await BoundedWaitPool(settings.DATABASE_URL, acquire_timeout=5.0, **options)

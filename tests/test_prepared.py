@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from tortoise.queryset import ValuesQuery
 
+from service.internals.prepared import PreparedQuery, UnpreparableQuery
 from service.models import Note
-from service.prepared import PreparedQuery, UnpreparableQuery
 from tests.factories import create_note
 
 FIELDS = ("id", "text", "completed")

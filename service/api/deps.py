@@ -16,8 +16,8 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.json_schema import WithJsonSchema
 
-from service.api.auth import authenticated_client
 from service.api.conditional import parse_if_match
+from service.api.middleware.auth import authenticated_client
 from service.api.request_values import RequestValue, request_validation_error
 from service.config import Settings
 from service.errors import Unauthorized

@@ -1,4 +1,4 @@
-"""Prometheus metrics: what the request middleware counts, and `GET /metrics` to scrape them.
+"""Prometheus metrics: what the request middleware records, and the registry `/metrics` reads.
 
 With several worker processes (`PROMETHEUS_MULTIPROC_DIR` set to an empty directory shared by
 the workers, before they start), the client library keeps each worker's values in files there
@@ -12,22 +12,18 @@ import os
 from collections.abc import Iterator
 from functools import lru_cache
 
-from fastapi import APIRouter
-from fastapi.responses import Response
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from service.db import pool_usage
+from service.internals.pool_usage import pool_usage
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -92,7 +88,7 @@ def multiprocess_mode() -> bool:
     return bool(os.environ.get(MULTIPROCESS_ENV))
 
 
-def _scrape_registry() -> CollectorRegistry:
+def scrape_registry() -> CollectorRegistry:
     if not multiprocess_mode():
         return REGISTRY
     registry = CollectorRegistry()
@@ -105,22 +101,3 @@ def forget_this_process() -> None:
     """At shutdown in multi-process mode: drop this worker's live gauges from the sums."""
     if multiprocess_mode():
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
-
-
-router = APIRouter(tags=["metrics"])
-
-
-@router.get(
-    "/metrics",
-    operation_id="metrics",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "Prometheus text exposition format.",
-            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
-        }
-    },
-)
-async def metrics() -> Response:
-    """Request counts, durations and in-flight requests, and database pool usage."""
-    return Response(generate_latest(_scrape_registry()), media_type=CONTENT_TYPE_LATEST)

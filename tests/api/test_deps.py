@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from service.api import docs, health, notes
+from service.api.routes import docs, health, notes
 
 
 def dependencies(dependant: Dependant) -> Iterator[Dependant]:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.api.docs import ASSETS_PATH
+from service.api.routes.docs import ASSETS_PATH
 from service.config import Settings
 from service.main import create_app
 

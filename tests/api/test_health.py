@@ -11,8 +11,8 @@ import httpx
 import pytest
 from aerich.models import Aerich
 
-from service.api.health import begin_draining, end_draining
 from service.db import APP_LABEL
+from service.draining import begin_draining, end_draining
 from service.migrate import migration_files
 from tests.factories import assert_problem
 

@@ -7,7 +7,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from service.api.request_limits import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_TARGET_BYTES
+from service.api.middleware.request_limits import (
+    MAX_HEADER_BYTES,
+    MAX_HEADER_COUNT,
+    MAX_TARGET_BYTES,
+)
 from tests.factories import assert_problem, create_note
 from tests.servers import Server
 

@@ -6,9 +6,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.api.docs import DOCS_PATHS
-from service.api.security_headers import API_POLICY, DOCS_POLICY, SecurityHeadersMiddleware
-from service.api.unexpected import UnexpectedErrorMiddleware
+from service.api.middleware.security_headers import (
+    API_POLICY,
+    DOCS_POLICY,
+    SecurityHeadersMiddleware,
+)
+from service.api.middleware.unexpected import UnexpectedErrorMiddleware
+from service.api.routes.docs import DOCS_PATHS
 from tests.api.conftest import Keys
 from tests.servers import Server
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from service.api.error_handlers import install_error_handlers
-from service.api.telemetry import TelemetryMiddleware
-from service.api.unexpected import UnexpectedErrorMiddleware
+from service.api.middleware.telemetry import TelemetryMiddleware
+from service.api.middleware.unexpected import UnexpectedErrorMiddleware
 from service.logs import configure_logging
 from tests.databases import backend
 from tests.factories import create_note

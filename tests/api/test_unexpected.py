@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from service.api.error_handlers import install_error_handlers
-from service.api.unexpected import UnexpectedErrorMiddleware
+from service.api.middleware.unexpected import UnexpectedErrorMiddleware
 from tests.factories import assert_problem
 
 

@@ -21,7 +21,7 @@ from service.api.deps import (
     list_parameters,
     write_condition,
 )
-from service.api.openapi import NOTE_HEADERS, problems
+from service.api.openapi.document import NOTE_HEADERS, problems
 from service.api.representation import json_note_response, note_list_response, note_response
 from service.api.request_values import query_parameters
 from service.idempotency import Created

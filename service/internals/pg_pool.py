@@ -1,5 +1,5 @@
-"""The PostgreSQL engine Tortoise loads (`"engine": "service.pg_engine"`): its asyncpg client,
-with a bound on how long a request waits for a pooled connection, and a fair wait.
+"""The PostgreSQL engine Tortoise loads (`"engine": "service.internals.pg_pool"`): its asyncpg
+client, with a bound on how long a request waits for a pooled connection, and a fair wait.
 
 Tortoise and asyncpg wait for a free connection without limit; when every connection is
 busy (a slow database, more load than `DB_POOL_MAX_SIZE`), requests would queue unseen

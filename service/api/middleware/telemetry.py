@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.auth import authenticated_client
 from service.api.metrics import IN_FLIGHT, record_request
+from service.api.middleware.auth import authenticated_client
 from service.api.paths import serving_route
 from service.logs import bind_request_id, log_access, unbind_request_id
 

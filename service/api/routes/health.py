@@ -1,7 +1,6 @@
 """Health endpoints for orchestrators: liveness and readiness.
 
-Readiness turns 503 as soon as shutdown begins (`begin_draining`, called by the server on
-SIGTERM), so load balancers stop sending new requests while the in-flight ones finish.
+Readiness turns 503 as soon as shutdown begins (see `service.draining`).
 """
 
 from __future__ import annotations
@@ -12,28 +11,15 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from tortoise import connections
 
-from service.api.openapi import problems
+from service.api.openapi.document import problems
 from service.api.problems import problem_response
 from service.db import is_unavailable_error
+from service.draining import is_draining
 from service.migrate import pending_migrations
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 READY_TIMEOUT_SECONDS = 2.0
-
-
-class _Lifecycle:
-    draining = False
-
-
-def begin_draining() -> None:
-    """The process is shutting down: from now on readiness answers 503."""
-    _Lifecycle.draining = True
-
-
-def end_draining() -> None:
-    """Serving again (a new app in the same process, as in tests)."""
-    _Lifecycle.draining = False
 
 
 @router.get("/live", operation_id="health_live", responses=problems())
@@ -49,7 +35,7 @@ async def live() -> JSONResponse:
 )
 async def ready() -> Response:
     """200 when the database answers and every migration is applied; otherwise 503."""
-    if _Lifecycle.draining:
+    if is_draining():
         return _not_ready("The service is shutting down.")
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.middleware.strict_json import MalformedJson, check_json_body
 from service.api.paths import serving_route
 from service.api.problems import problem_response
-from service.api.strict_json import MalformedJson, check_json_body
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -1,0 +1,1 @@
+"""Pure ASGI middleware: each module owns one cross-cutting concern of every request."""

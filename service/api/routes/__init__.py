@@ -1,0 +1,1 @@
+"""The routes: each module serves one group of paths."""
