@@ -11,49 +11,27 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from service.api.paths import serving_route
-from service.api.problems import problem_response
-from service.errors import DatabaseUnavailable, ServiceError
+from service.api.problems import kind_for_status, problem_response
+from service.errors import FieldErrorDict, HttpError, ServiceError, ValidationFailed
 
-RETRY_AFTER_SECONDS = "2"
 _MAX_LOC_PART = 100
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-_SLUG_BY_STATUS = {
-    404: "not-found",
-    405: "method-not-allowed",
-    406: "not-acceptable",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    422: "validation-error",
-    503: "database-unavailable",
-}
 
 
 async def service_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(exc, DatabaseUnavailable) else None
-    return problem_response(
-        exc.status,
-        exc.problem,
-        exc.detail,
-        title=exc.title,
-        headers=headers,
-        errors=exc.field_errors(),
-    )
+    return problem_response(exc)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = [field_error(error) for error in exc.errors()]
-    count = len(errors)
-    detail = f"The request has {count} invalid field{'s' if count != 1 else ''}; see errors."
-    return problem_response(422, "validation-error", detail, errors=errors)
+    return problem_response(ValidationFailed.of_fields([field_error(e) for e in exc.errors()]))
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    slug = _SLUG_BY_STATUS.get(exc.status_code, "http-error")
-    detail = exc.detail if isinstance(exc.detail, str) else "The request could not be served."
+    detail = exc.detail if isinstance(exc.detail, str) else HttpError.detail
     headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path[:200]!r}."
@@ -62,7 +40,13 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         allowed = allowed_methods(request)
         headers["Allow"] = ", ".join(allowed)
         detail = f"{request.method[:20]} is not allowed here; use {' or '.join(allowed)}."
-    return problem_response(exc.status_code, slug, detail, headers=headers)
+    kind = kind_for_status(exc.status_code)
+    error = (
+        HttpError(exc.status_code, detail, headers=headers)
+        if kind is None
+        else kind(detail, headers=headers)
+    )
+    return problem_response(error)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -74,7 +58,7 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-def field_error(error: Any) -> dict[str, Any]:
+def field_error(error: Any) -> FieldErrorDict:
     """One entry of a 422's `errors`, without the offending input (it may be huge or secret)."""
     return {
         "loc": [_safe_loc(part) for part in error["loc"]],

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
+NOTES_PREFIX = "/notes"
+
 
 def route_path(scope: Scope) -> str:
     """`scope["path"]` without the ROOT_PATH prefix (uvicorn includes it in the path)."""

@@ -1,37 +1,44 @@
 """application/problem+json (RFC 9457): the one shape of every error response.
 
-`type` is a stable URI reference per kind of problem, `/problems/<slug>`; the slugs are
-listed in `PROBLEM_TITLES` and documented in the OpenAPI document.
+Each kind of problem is a class in `service.errors`; this module renders one as a response
+and gives the OpenAPI document its schema.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.errors import HttpError, NotFound, ServiceError, problem_kinds
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-PROBLEM_TITLES: dict[str, str] = {
-    "validation-error": "Request validation failed",
-    "not-found": "Not found",
-    "method-not-allowed": "Method not allowed",
-    "not-acceptable": "Not acceptable",
-    "payload-too-large": "Request body too large",
-    "unsupported-media-type": "Unsupported media type",
-    "uri-too-long": "URI too long",
-    "request-header-fields-too-large": "Request header fields too large",
-    "precondition-failed": "Precondition failed",
-    "precondition-required": "Precondition required",
-    "idempotency-key-reused": "Idempotency key reused",
-    "unauthorized": "Unauthorized",
-    "database-unavailable": "Service unavailable",
-    "not-ready": "Not ready",
-    "internal-error": "Internal server error",
-    "http-error": "HTTP error",
-}
+PROBLEM_TITLES: dict[str, str] = {kind.slug: kind.title for kind in problem_kinds()}
+_KIND_BY_STATUS: dict[int, type[ServiceError]] = {}
+for _kind in problem_kinds():
+    if _kind is not HttpError:
+        _KIND_BY_STATUS.setdefault(_kind.status, _kind)
+
+
+def kind_for_status(status: int) -> type[ServiceError] | None:
+    """The kind of problem a bare HTTP status stands for (the first defined with it)."""
+    return _KIND_BY_STATUS.get(status)
+
+
+def problem_response(error: ServiceError) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{error.slug}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if error.errors is not None:
+        body["errors"] = error.errors
+    return JSONResponse(
+        body, status_code=error.status, headers=error.headers, media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 class FieldError(BaseModel):
@@ -45,16 +52,7 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An error, as application/problem+json (RFC 9457)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "type": "/problems/not-found",
-                "title": "Not found",
-                "status": 404,
-                "detail": "Note 17 does not exist.",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": NotFound.example()})
 
     type: str = Field(
         description="A URI reference naming the kind of problem, e.g. /problems/not-found."
@@ -65,23 +63,3 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(
         default=None, description="For 422: one entry per offending field."
     )
-
-
-def problem_response(
-    status: int,
-    slug: str,
-    detail: str,
-    *,
-    title: str | None = None,
-    errors: Sequence[Mapping[str, Any]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{slug}",
-        "title": title or PROBLEM_TITLES.get(slug, PROBLEM_TITLES["http-error"]),
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = list(errors)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)

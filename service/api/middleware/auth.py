@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api.paths import route_path
+from service.api.paths import NOTES_PREFIX, route_path
 from service.api.problems import problem_response
 from service.api_keys import KeyRing
+from service.errors import Unauthorized
 from service.models import ANONYMOUS_CLIENT
 
-PROTECTED_PREFIX = "/notes"
 REALM = 'Bearer realm="notes"'
 _CLIENT = "client"
 
@@ -58,7 +58,7 @@ def _bearer_token(scope: Scope) -> str | None:
 
 def _is_protected(scope: Scope) -> bool:
     path = route_path(scope)
-    return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+    return path == NOTES_PREFIX or path.startswith(NOTES_PREFIX + "/")
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, *, wrong_key: bool) -> None:
@@ -67,8 +67,6 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, *, wrong_key: bool
         detail = "The API key is not valid; send `Authorization: Bearer <key>` with a valid key."
     else:
         challenge = REALM
-        detail = "This endpoint needs an API key: send `Authorization: Bearer <key>`."
-    response = problem_response(
-        401, "unauthorized", detail, headers={"WWW-Authenticate": challenge}
-    )
-    await response(scope, receive, send)
+        detail = Unauthorized.detail
+    error = Unauthorized(detail, headers={"WWW-Authenticate": challenge})
+    await problem_response(error)(scope, receive, send)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.api.middleware.strict_json import MalformedJson, check_json_body
 from service.api.paths import serving_route
 from service.api.problems import problem_response
+from service.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType, ValidationFailed
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -53,7 +54,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)  # no body: the route says what it needed
             return
         if not _is_json_media_type(headers.get("content-type", "")):
-            await _answer(scope, receive, send, 415, "unsupported-media-type", _MEDIA_TYPE_DETAIL)
+            await _answer(scope, receive, send, UnsupportedMediaType(_MEDIA_TYPE_DETAIL))
             return
         try:
             if length is not None and length > self.max_body_bytes:
@@ -62,12 +63,12 @@ class BodyLimitMiddleware:
             check_json_body(body)
         except BodyTooLarge:
             detail = f"The body is larger than {self.max_body_bytes} bytes."
-            await _answer(scope, receive, send, 413, "payload-too-large", detail)
+            await _answer(scope, receive, send, PayloadTooLarge(detail))
             return
         except MalformedJson as exc:
             detail = "The body is not a well-formed JSON document; see errors."
-            response = problem_response(422, "validation-error", detail, errors=[exc.field_error()])
-            await response(scope, receive, send)
+            errors = [exc.field_error()]
+            await _answer(scope, receive, send, ValidationFailed(detail, errors=errors))
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -131,7 +132,5 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-async def _answer(
-    scope: Scope, receive: Receive, send: Send, status: int, slug: str, detail: str
-) -> None:
-    await problem_response(status, slug, detail)(scope, receive, send)
+async def _answer(scope: Scope, receive: Receive, send: Send, error: ServiceError) -> None:
+    await problem_response(error)(scope, receive, send)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api.problems import problem_response
+from service.errors import HeaderFieldsTooLarge, ServiceError, UriTooLong
 
 MAX_TARGET_BYTES = 16_384  # path and query string, as sent
 MAX_HEADER_BYTES = 16_384  # every header's name and value, together
@@ -25,22 +26,21 @@ class RequestLimitsMiddleware:
         if scope["type"] == "http":
             refusal = _refusal(scope)
             if refusal is not None:
-                status, slug, detail = refusal
-                await problem_response(status, slug, detail)(scope, receive, send)
+                await problem_response(refusal)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def _refusal(scope: Scope) -> tuple[int, str, str] | None:
+def _refusal(scope: Scope) -> ServiceError | None:
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
     if len(raw_path) + len(scope["query_string"]) > MAX_TARGET_BYTES:
         detail = f"The path and query string are longer than {MAX_TARGET_BYTES} bytes."
-        return 414, "uri-too-long", detail
+        return UriTooLong(detail)
     headers: list[tuple[bytes, bytes]] = scope["headers"]
     if len(headers) > MAX_HEADER_COUNT:
         detail = f"The request has more than {MAX_HEADER_COUNT} header fields."
-        return 431, "request-header-fields-too-large", detail
+        return HeaderFieldsTooLarge(detail)
     if sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES:
         detail = f"The request's headers are larger than {MAX_HEADER_BYTES} bytes together."
-        return 431, "request-header-fields-too-large", detail
+        return HeaderFieldsTooLarge(detail)
     return None

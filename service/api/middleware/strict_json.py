@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MAX_DEPTH = 32  # a note body is one flat object; anything deeper is not a note
+from service.errors import FieldErrorDict
 
-FieldErrorDict = dict[str, Any]
+MAX_DEPTH = 32  # a note body is one flat object; anything deeper is not a note
 
 
 class MalformedJson(ValueError):

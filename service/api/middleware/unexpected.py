@@ -11,7 +11,6 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.error_handlers import RETRY_AFTER_SECONDS
 from service.api.problems import problem_response
 from service.db import is_unavailable_error
 from service.errors import DatabaseUnavailable, ServiceError
@@ -46,8 +45,4 @@ class UnexpectedErrorMiddleware:
                 error = ServiceError()
             if response_started:
                 raise  # too late for a clean answer: let the server drop the connection
-            headers = {"Retry-After": RETRY_AFTER_SECONDS} if error.status == 503 else None
-            response = problem_response(
-                error.status, error.problem, error.detail, title=error.title, headers=headers
-            )
-            await response(scope, receive, send)
+            await problem_response(error)(scope, receive, send)

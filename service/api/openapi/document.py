@@ -8,22 +8,18 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from service.api.openapi_examples import problem_example
-from service.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TITLES, Problem
+from service.api.openapi.responses import problem_response_object, problem_responses
+from service.api.paths import NOTES_PREFIX
+from service.api.problems import Problem
+from service.errors import (
+    DatabaseUnavailable,
+    HeaderFieldsTooLarge,
+    ServiceError,
+    Unauthorized,
+    UriTooLong,
+    problem_kinds,
+)
 
-_HEADER_ETAG = {"description": 'The note\'s version, quoted: `"3"`.', "schema": {"type": "string"}}
-_HEADER_LOCATION = {
-    "description": "The new note's path: `/notes/{id}`.",
-    "schema": {"type": "string"},
-}
-_HEADER_LINK = {
-    "description": 'The next page: `<absolute URL>; rel="next"`. Absent on the last page.',
-    "schema": {"type": "string"},
-}
-_HEADER_RETRY_AFTER = {
-    "description": "Seconds to wait before retrying.",
-    "schema": {"type": "string"},
-}
 _HEADER_REQUEST_ID = {
     "description": "The request's id, also in every log line about it: the caller's "
     "`X-Request-ID` when it was 1-128 characters of `A-Za-z0-9._-`, otherwise a new one.",
@@ -37,67 +33,12 @@ _PARAMETER_REQUEST_ID = {
     "echoed in the response and logged. Any other value is replaced by a new id, not refused.",
     "schema": {"type": "string"},
 }
-_HEADER_ALLOW = {"description": "The methods this path serves.", "schema": {"type": "string"}}
-_HEADER_WWW_AUTHENTICATE = {
-    "description": 'The scheme to authenticate with: `Bearer realm="notes"` (with '
-    '`error="invalid_token"` when a key was sent but is not valid).',
-    "schema": {"type": "string"},
-}
-
-NOTE_HEADERS: dict[str, dict[str, Any]] = {
-    "note": {"ETag": _HEADER_ETAG},
-    "created": {"ETag": _HEADER_ETAG, "Location": _HEADER_LOCATION},
-    "list": {"Link": _HEADER_LINK},
-}
-
-_DESCRIPTIONS = {
-    401: "API keys are configured and the request has no valid one "
-    "(`WWW-Authenticate: Bearer`); checked before anything else.",
-    404: "The note does not exist (or belongs to another client).",
-    405: "The path does not serve this method; `Allow` lists those it does.",
-    412: "If-Match does not match the note's current ETag; nothing changed.",
-    413: "The body is larger than the configured limit (MAX_BODY_BYTES, default 65,536 bytes).",
-    414: "The path and query string are longer than 16,384 bytes.",
-    415: "The body is not JSON (`application/json` or `application/*+json`, UTF-8).",
-    422: "The request is malformed or invalid; `errors` has one entry per offending field.",
-    428: "The server requires If-Match on writes (REQUIRE_IF_MATCH).",
-    431: "The headers are larger than 16,384 bytes together, or more than 100 fields.",
-    500: "An unexpected error; it was logged with the request id.",
-    503: "The database is unavailable; retry after `Retry-After` seconds.",
-}
-_EXTRA_HEADERS = {
-    401: {"WWW-Authenticate": _HEADER_WWW_AUTHENTICATE},
-    405: {"Allow": _HEADER_ALLOW},
-    503: {"Retry-After": _HEADER_RETRY_AFTER},
-}
-_EVERY_OPERATION = (414, 431, 500, 503)
-
-
-def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for these error statuses, as application/problem+json;
-    `descriptions` (keyed `s422` and so on) replace the generic texts for one operation."""
-    return {
-        status: _problem_response(status, descriptions.get(f"s{status}")) for status in statuses
-    }
-
-
-def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": description or _DESCRIPTIONS[status],
-        "content": {
-            PROBLEM_MEDIA_TYPE: {
-                "schema": {"$ref": "#/components/schemas/Problem"},
-                "example": problem_example(status),
-            }
-        },
-    }
-    if status in _EXTRA_HEADERS:
-        response["headers"] = _EXTRA_HEADERS[status]
-    return response
+# Any request may meet these, whatever its operation.
+_EVERY_OPERATION = (UriTooLong, HeaderFieldsTooLarge, ServiceError, DatabaseUnavailable)
 
 
 def _problem_types_markdown() -> str:
-    rows = "\n".join(f"| `/problems/{slug}` | {title} |" for slug, title in PROBLEM_TITLES.items())
+    rows = "\n".join(f"| `/problems/{kind.slug}` | {kind.title} |" for kind in problem_kinds())
     return (
         "Every error is `application/problem+json` (RFC 9457) with `type`, `title`, `status` "
         "and `detail`; a 422 adds `errors`. The `type` values:\n\n"
@@ -122,10 +63,10 @@ def _document_security(document: dict[str, Any], *, required: bool) -> None:
     if not required:
         requirement.append({})
     for path, path_item in document.get("paths", {}).items():
-        if path == "/notes" or path.startswith("/notes/"):
+        if path == NOTES_PREFIX or path.startswith(NOTES_PREFIX + "/"):
             for operation in path_item.values():
                 operation["security"] = requirement
-                operation["responses"].setdefault("401", _problem_response(401))
+                operation["responses"].setdefault("401", problem_response_object(Unauthorized))
 
 
 def _document_request_id(operation: dict[str, Any]) -> None:
@@ -180,8 +121,8 @@ def install_openapi(app: FastAPI, *, auth: bool = False) -> None:
             )
             for path_item in document.get("paths", {}).values():
                 for operation in path_item.values():
-                    for status in _EVERY_OPERATION:
-                        operation["responses"].setdefault(str(status), _problem_response(status))
+                    for status, response in problem_responses(*_EVERY_OPERATION).items():
+                        operation["responses"].setdefault(str(status), response)
             _document_security(document, required=auth)
             for path_item in document.get("paths", {}).values():
                 for operation in path_item.values():

@@ -11,10 +11,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from tortoise import connections
 
-from service.api.openapi.document import problems
+from service.api.openapi.responses import problem_responses
 from service.api.problems import problem_response
 from service.db import is_unavailable_error
 from service.draining import is_draining
+from service.errors import NotReady
 from service.migrate import pending_migrations
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/health", tags=["health"])
 READY_TIMEOUT_SECONDS = 2.0
 
 
-@router.get("/live", operation_id="health_live", responses=problems())
+@router.get("/live", operation_id="health_live")
 async def live() -> JSONResponse:
     """200 while the process runs."""
     return JSONResponse({"status": "ok"})
@@ -31,7 +32,7 @@ async def live() -> JSONResponse:
 @router.get(
     "/ready",
     operation_id="health_ready",
-    responses={503: {**problems(503)[503], "description": "Not ready; `detail` says why."}},
+    responses=problem_responses(NotReady),
 )
 async def ready() -> Response:
     """200 when the database answers and every migration is applied; otherwise 503."""
@@ -51,6 +52,4 @@ async def ready() -> Response:
 
 
 def _not_ready(detail: str) -> Response:
-    return problem_response(
-        503, "not-ready", detail, title="Not ready", headers={"Retry-After": "5"}
-    )
+    return problem_response(NotReady(detail))

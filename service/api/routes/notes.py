@@ -12,28 +12,45 @@ from fastapi import FastAPI, Request, Response
 from service import idempotency, notes
 from service.api.conditional import etag, if_none_match_hits
 from service.api.deps import (
-    IDEMPOTENCY_KEY,
-    IF_MATCH,
-    IF_NONE_MATCH,
-    NOTE_ID,
-    ListParameters,
-    calling_client,
-    list_parameters,
-    write_condition,
+    Condition,
+    CurrentClient,
+    IdempotencyKey,
+    IfNoneMatch,
+    ListQuery,
+    NoteId,
 )
-from service.api.openapi.document import NOTE_HEADERS, problems
+from service.api.openapi.responses import (
+    HEADER_ETAG,
+    HEADER_LINK,
+    HEADER_LOCATION,
+    problem_responses,
+)
+from service.api.paths import NOTES_PREFIX
 from service.api.representation import json_note_response, note_list_response, note_response
-from service.api.request_values import query_parameters
+from service.errors import (
+    IdempotencyKeyReused,
+    NoteNotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from service.idempotency import Created
 from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace
 
-PREFIX = "/notes"
 TAGS: list[str | Enum] = ["notes"]
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
-
-_WRITE_PARAMETERS = [NOTE_ID.openapi(), IF_MATCH.openapi()]
+_WRITE_PROBLEMS = (
+    NoteNotFound,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    PreconditionRequired,
+)
 
 
 @dataclass(frozen=True)
@@ -48,10 +65,10 @@ _ROUTES: list[_Route] = []
 
 
 def route(method: str, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
-    """Declare a route of `install_routes`, under PREFIX."""
+    """Declare a route of `install_routes`, under NOTES_PREFIX."""
 
     def register(endpoint: Endpoint) -> Endpoint:
-        _ROUTES.append(_Route(method, PREFIX + path, endpoint, options))
+        _ROUTES.append(_Route(method, NOTES_PREFIX + path, endpoint, options))
         return endpoint
 
     return register
@@ -86,34 +103,31 @@ def install_routes(app: FastAPI) -> None:
         201: {
             "description": "Created; or, for a retry with the same Idempotency-Key and body, "
             "the first create's answer again (status, body, `Location` and `ETag`).",
-            "headers": NOTE_HEADERS["created"],
+            "headers": {"ETag": HEADER_ETAG, "Location": HEADER_LOCATION},
         },
-        **problems(
-            413,
-            415,
-            422,
-            s422="The body or the Idempotency-Key is invalid (`/problems/validation-error`), "
-            "or the key was already used with another body "
-            "(`/problems/idempotency-key-reused`); nothing was created.",
+        **problem_responses(
+            PayloadTooLarge, UnsupportedMediaType, ValidationFailed, IdempotencyKeyReused
         ),
     },
-    openapi_extra={"parameters": [IDEMPOTENCY_KEY.openapi()]},
 )
-async def create_note(payload: NoteCreate, request: Request) -> Response:
+async def create_note(
+    payload: NoteCreate,
+    client: CurrentClient,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Create a note from `text` (1 to 10,000 characters, stored as sent) and `completed`
     (default false). The answer carries the note, its `Location` and its `ETag`.
 
     Send an `Idempotency-Key` to make the request safe to retry: a retry with the same key and
     body answers the first 201 again and creates nothing."""
-    client = calling_client(request)
-    idempotency_key: str | None = IDEMPOTENCY_KEY.read(request)
     fields = payload.model_dump()
     if idempotency_key is None:
         note = await notes.create_note(client, fields)
         created = Created(note.id, note.version, note.model_dump_json(), replayed=False)
     else:
         created = await idempotency.create_once(client, idempotency_key, fields)
-    location = f"{request.scope.get('root_path', '')}/notes/{created.note_id}"
+    location = f"{request.scope.get('root_path', '')}{NOTES_PREFIX}/{created.note_id}"
     return json_note_response(
         created.body, version=created.version, status_code=201, headers={"Location": location}
     )
@@ -125,15 +139,13 @@ async def create_note(payload: NoteCreate, request: Request) -> Response:
     operation_id="list_notes",
     summary="List notes",
     response_model=list[NoteRead],
-    responses={200: {"headers": NOTE_HEADERS["list"]}, **problems(422)},
-    openapi_extra={"parameters": query_parameters(ListParameters)},
+    responses={200: {"headers": {"Link": HEADER_LINK}}, **problem_responses(ValidationFailed)},
 )
-async def list_notes(request: Request) -> Response:
+async def list_notes(query: ListQuery, client: CurrentClient, request: Request) -> Response:
     """List notes by id, a page at a time (keyset pagination: every page costs the same).
     Filter by `completed`, search with `q`; the `Link` header leads to the next page and is
     absent on the last one."""
-    params = list_parameters(request)
-    page = await notes.list_notes(calling_client(request), params.to_query())
+    page = await notes.list_notes(client, query.to_query())
     headers = {}
     if page.has_more:
         next_url = request.url.include_query_params(after=page.notes[-1]["id"])
@@ -148,21 +160,21 @@ async def list_notes(request: Request) -> Response:
     summary="Fetch a note",
     response_model=NoteRead,
     responses={
-        200: {"headers": NOTE_HEADERS["note"]},
+        200: {"headers": {"ETag": HEADER_ETAG}},
         304: {
             "description": "Not modified: If-None-Match names the current ETag.",
-            "headers": NOTE_HEADERS["note"],
+            "headers": {"ETag": HEADER_ETAG},
         },
-        **problems(404, 422),
+        **problem_responses(NoteNotFound, ValidationFailed),
     },
-    openapi_extra={"parameters": [NOTE_ID.openapi(), IF_NONE_MATCH.openapi()]},
 )
-async def get_note(request: Request) -> Response:
+async def get_note(
+    note_id: NoteId, client: CurrentClient, if_none_match: IfNoneMatch = None
+) -> Response:
     """Fetch one note with its `ETag`. With `If-None-Match` naming the current ETag, the
     answer is a 304 without a body."""
-    note = await notes.get_note(calling_client(request), NOTE_ID.read(request))
-    if_none_match: str | None = IF_NONE_MATCH.read(request)
-    if if_none_match is not None and if_none_match_hits([if_none_match], note.version):
+    note = await notes.get_note(client, note_id)
+    if if_none_match is not None and if_none_match_hits(if_none_match, note.version):
         return Response(status_code=304, headers={"ETag": etag(note.version)})
     return note_response(note)
 
@@ -173,15 +185,15 @@ async def get_note(request: Request) -> Response:
     operation_id="update_note",
     summary="Change some fields of a note",
     response_model=NoteRead,
-    responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
-    openapi_extra={"parameters": _WRITE_PARAMETERS},
+    responses={200: {"headers": {"ETag": HEADER_ETAG}}, **problem_responses(*_WRITE_PROBLEMS)},
 )
-async def update_note(request: Request, payload: NotePatch) -> Response:
+async def update_note(
+    note_id: NoteId, payload: NotePatch, client: CurrentClient, condition: Condition
+) -> Response:
     """Change `text`, `completed` or both; `{}` changes nothing. Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump(exclude_unset=True)
-    note_id, condition = NOTE_ID.read(request), write_condition(request)
-    note = await notes.update_note(calling_client(request), note_id, changes, condition)
+    note = await notes.update_note(client, note_id, changes, condition)
     return note_response(note)
 
 
@@ -191,15 +203,15 @@ async def update_note(request: Request, payload: NotePatch) -> Response:
     operation_id="replace_note",
     summary="Replace a note",
     response_model=NoteRead,
-    responses={200: {"headers": NOTE_HEADERS["note"]}, **problems(404, 412, 413, 415, 422, 428)},
-    openapi_extra={"parameters": _WRITE_PARAMETERS},
+    responses={200: {"headers": {"ETag": HEADER_ETAG}}, **problem_responses(*_WRITE_PROBLEMS)},
 )
-async def replace_note(request: Request, payload: NoteReplace) -> Response:
+async def replace_note(
+    note_id: NoteId, payload: NoteReplace, client: CurrentClient, condition: Condition
+) -> Response:
     """Replace a note's `text` and `completed` (both required). Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump()
-    note_id, condition = NOTE_ID.read(request), write_condition(request)
-    note = await notes.update_note(calling_client(request), note_id, changes, condition)
+    note = await notes.update_note(client, note_id, changes, condition)
     return note_response(note)
 
 
@@ -210,12 +222,12 @@ async def replace_note(request: Request, payload: NoteReplace) -> Response:
     summary="Delete a note",
     status_code=204,
     response_class=Response,
-    responses=problems(404, 412, 422, 428),
-    openapi_extra={"parameters": _WRITE_PARAMETERS},
+    responses=problem_responses(
+        NoteNotFound, PreconditionFailed, ValidationFailed, PreconditionRequired
+    ),
 )
-async def delete_note(request: Request) -> Response:
+async def delete_note(note_id: NoteId, client: CurrentClient, condition: Condition) -> Response:
     """Delete a note for good (its id is never reused). With `If-Match`, only the version
     the caller has seen is deleted."""
-    note_id, condition = NOTE_ID.read(request), write_condition(request)
-    await notes.delete_note(calling_client(request), note_id, condition)
+    await notes.delete_note(client, note_id, condition)
     return Response(status_code=204)
