@@ -21,5 +21,6 @@ def test_tutorial_requests_work_over_real_http(live_server: Server) -> None:
 
 def test_slash_forms_are_not_redirected_over_real_http(live_server: Server) -> None:
     with httpx.Client(base_url=live_server.base_url, follow_redirects=False) as client:
-        for path in ("/notes", "/notes/"):
+        for path in ("/notes", "/health/live", "/health/ready", "/metrics", "/docs", "/redoc"):
             assert client.get(path).status_code == 200
+            assert client.get(path + "/").status_code == 200

@@ -1,6 +1,7 @@
 """Health endpoints for orchestrators: liveness and readiness.
 
-Readiness turns 503 as soon as shutdown begins (see `service.draining`).
+Readiness turns 503 as soon as shutdown begins (see `service.draining`). Like every route,
+each answers with a trailing slash too, documented once (without it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ READY_TIMEOUT_SECONDS = 2.0
 
 
 @router.get("/live", operation_id="health_live", responses=problems())
+@router.get("/live/", include_in_schema=False)
 async def live() -> JSONResponse:
     """200 while the process runs."""
     return JSONResponse({"status": "ok"})
@@ -33,6 +35,7 @@ async def live() -> JSONResponse:
     operation_id="health_ready",
     responses={503: {**problems(503)[503], "description": "Not ready; `detail` says why."}},
 )
+@router.get("/ready/", include_in_schema=False)
 async def ready() -> Response:
     """200 when the database answers and every migration is applied; otherwise 503."""
     if is_draining():
