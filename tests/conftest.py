@@ -27,6 +27,18 @@ def pytest_report_header() -> str:
     return f"notes service tests on: {backend()}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`@pytest.mark.postgres_only(reason=...)`: skipped with its reason on the SQLite run (the
+    PostgreSQL run, which CI makes too, runs it)."""
+    if backend() != "sqlite":
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason", "PostgreSQL only")
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}"))
+
+
 @pytest.fixture(scope="session")
 def tmp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("notes")
