@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+from pathlib import Path
 
-from tests.servers import Server
+import httpx
+import pytest
+
+from tests.servers import Server, running_server
 
 
 def test_tutorial_requests_work_over_real_http(live_server: Server) -> None:
@@ -24,3 +27,11 @@ def test_slash_forms_are_not_redirected_over_real_http(live_server: Server) -> N
         for path in ("/notes", "/health/live", "/health/ready", "/metrics", "/docs", "/redoc"):
             assert client.get(path).status_code == 200
             assert client.get(path + "/").status_code == 200
+
+
+def test_a_test_not_marked_live_cannot_start_a_server(tmp_path: Path) -> None:
+    with (
+        pytest.raises(RuntimeError, match=r"mark it @pytest\.mark\.live"),
+        running_server({}, tmp_path),
+    ):
+        pass

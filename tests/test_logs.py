@@ -6,8 +6,12 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
+
 from service.config import Settings
 from tests.servers import running_server
+
+pytestmark = pytest.mark.live
 
 
 def test_a_start_and_stop_log_each_event_once_as_json(settings: Settings, tmp_dir: Path) -> None:

@@ -18,6 +18,8 @@ from tests.databases import connect_to, throwaway_database
 from tests.schema_snapshot import snapshot
 from tests.servers import REPO_ROOT, free_port, running_server
 
+pytestmark = pytest.mark.live  # the migrate command, Aerich and servers, as processes
+
 
 def run(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}

@@ -20,6 +20,7 @@ NO_POOL_ON_SQLITE = "SQLite has one connection, no pool (tests/test_db.py checks
 
 
 @pytest.mark.postgres_only(reason=NO_POOL_ON_SQLITE)
+@pytest.mark.live
 async def test_a_request_waits_for_a_pooled_connection_only_so_long(
     settings: Settings, tmp_dir: Path
 ) -> None:

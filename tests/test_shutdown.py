@@ -22,6 +22,8 @@ from service.config import Settings
 from tests.databases import backend, connect_to
 from tests.servers import Server, running_server
 
+pytestmark = pytest.mark.live
+
 SLOW_REQUESTS = 3
 
 
