@@ -67,6 +67,20 @@ class _Stdout:
 _access: Any = structlog.wrap_logger(None)  # replaced by configure_logging
 
 
+class _ShutdownLoggedOnce(logging.Filter):
+    """Drops Tortoise's second "Tortoise-ORM shutdown" line.
+
+    `RegisterTortoise.close_orm()` (tortoise-orm 1.1) calls `Tortoise.close_connections()`,
+    which logs that line, then logs it again itself: keep the first, from the call that
+    closes the connections."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.funcName == "close_orm" and record.msg == "Tortoise-ORM shutdown")
+
+
+_SHUTDOWN_LOGGED_ONCE = _ShutdownLoggedOnce()
+
+
 def configure_logging(level: str) -> None:
     """Send every log record to stdout as one JSON line, at `level` and above."""
     global _access
@@ -96,6 +110,7 @@ def configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
     for name in _QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    logging.getLogger("tortoise").addFilter(_SHUTDOWN_LOGGED_ONCE)  # added once, however often
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

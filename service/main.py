@@ -22,6 +22,7 @@ from service.api.middleware.body_limit import BodyLimitMiddleware
 from service.api.middleware.cors import install_cors
 from service.api.middleware.request_limits import RequestLimitsMiddleware
 from service.api.middleware.security_headers import SecurityHeadersMiddleware
+from service.api.middleware.startup_refusal import StartupRefusalMiddleware, StartupRefused
 from service.api.middleware.telemetry import TelemetryMiddleware
 from service.api.middleware.unexpected import UnexpectedErrorMiddleware
 from service.api.openapi.document import install_openapi
@@ -42,7 +43,7 @@ logger = logging.getLogger("service")
 DESCRIPTION = "Store notes: create, list, fetch, change and delete them over HTTP."
 
 
-class SchemaOutOfDate(RuntimeError):
+class SchemaOutOfDate(StartupRefused):
     """The database is behind the code's migrations: serving would be unsafe."""
 
 
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_cors(app, settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
     app.add_middleware(TelemetryMiddleware, routes=app.router.routes)
+    app.add_middleware(StartupRefusalMiddleware)  # the lifespan's: SchemaOutOfDate in one line
     return app
 
 

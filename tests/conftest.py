@@ -19,12 +19,35 @@ from tortoise import connections
 from service.config import Settings
 from service.main import create_app
 from service.migrate import apply_migrations
+from tests import servers
 from tests.databases import backend, throwaway_database
 from tests.servers import Server, running_server
 
 
 def pytest_report_header() -> str:
     return f"notes service tests on: {backend()}"
+
+
+# Fixtures that run the service as a process: a test using any of them is `live`.
+LIVE_FIXTURES = frozenset({"live_server", "keyed_server", "keyed_base_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `live` every test that uses a server fixture (other live tests are marked where
+    they are written). `@pytest.mark.postgres_only(reason=...)` tests are skipped with their
+    reason on the SQLite run (the PostgreSQL run, which CI makes too, runs them)."""
+    for item in items:
+        if LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+        marker = item.get_closest_marker("postgres_only")
+        if marker is not None and backend() == "sqlite":
+            reason = marker.kwargs.get("reason", "PostgreSQL only")
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before the test's fixtures: a session server started for a live test is allowed.
+    servers.may_start_processes = item.get_closest_marker("live") is not None
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers import free_port
+from tests.servers import check_may_start_processes, free_port
 
 
 def postgres_binaries() -> Path:
@@ -50,6 +50,7 @@ class Cluster:
 
 @contextmanager
 def throwaway_cluster() -> Iterator[Cluster]:
+    check_may_start_processes()
     binaries = postgres_binaries()
     with tempfile.TemporaryDirectory(prefix="notes-outage-pg-") as directory:
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root

@@ -16,6 +16,18 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# tests/conftest.py clears it for each test not marked `live`, so that `pytest -m "not live"`
+# stays the fast subset: such a test cannot start a process here without saying so.
+may_start_processes = True
+
+
+def check_may_start_processes() -> None:
+    if not may_start_processes:
+        raise RuntimeError(
+            "this test starts a server process: mark it @pytest.mark.live "
+            "(`pytest -m 'not live'` is the fast subset)"
+        )
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -44,6 +56,7 @@ def running_server(
 ) -> Iterator[Server]:
     """Start the service on `port` (default: a free one) with these environment variables;
     stop it after."""
+    check_may_start_processes()
     port = port or free_port()
     log_path = log_dir / f"server-{port}-{time.monotonic_ns()}.log"
     full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}

@@ -91,6 +91,7 @@ def test_an_unreadable_key_file_stops_the_start_with_its_name(tmp_path: Path) ->
         load_keyring(Settings(API_KEYS_FILE=str(missing)))
 
 
+@pytest.mark.live
 def test_the_service_refuses_to_start_with_a_malformed_key_setting(
     settings: Settings, tmp_dir: Path
 ) -> None:
@@ -106,6 +107,7 @@ def create_key(client: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
 
 
+@pytest.mark.live
 def test_create_key_prints_a_key_and_the_entry_that_configures_it() -> None:
     result = create_key("billing")
     assert result.returncode == 0, result.stderr
@@ -117,6 +119,7 @@ def test_create_key_prints_a_key_and_the_entry_that_configures_it() -> None:
     assert KeyRing.of(parse_entries(entry, source="test")).client_for(key) == "billing"
 
 
+@pytest.mark.live
 def test_create_key_refuses_a_bad_client_name() -> None:
     result = create_key("anonymous")
     assert result.returncode != 0

@@ -22,6 +22,7 @@ def compose() -> dict[str, Any]:
     return document
 
 
+@pytest.mark.live
 def test_the_dockerfile_passes_hadolint() -> None:
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
         "hadolint"

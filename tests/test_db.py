@@ -12,7 +12,6 @@ from tortoise.exceptions import DBConnectionError, IntegrityError
 
 from service.config import Settings
 from service.db import is_unavailable_error, tortoise_config
-from tests.databases import backend
 
 
 def test_postgres_pool_settings_come_from_the_settings() -> None:
@@ -37,13 +36,18 @@ def test_postgres_pool_settings_come_from_the_settings() -> None:
     assert credentials["statement_cache_size"] == 0
 
 
+def test_sqlite_gets_one_connection_and_no_pool_settings(tmp_path: Path) -> None:
+    settings = Settings(DATABASE_URL=f"sqlite://{tmp_path / 'notes.sqlite3'}", DB_POOL_MAX_SIZE=7)
+    connection = tortoise_config(settings)["connections"]["default"]
+    assert connection["engine"] == "tortoise.backends.sqlite"
+    pool_settings = {"minsize", "maxsize", "acquire_timeout", "reset", "statement_cache_size"}
+    assert not pool_settings & set(connection["credentials"])
+
+
+@pytest.mark.postgres_only(reason="SQLite has one connection, no pool that could reset it")
 async def test_pooled_connections_are_not_reset_on_release(app: FastAPI) -> None:
     """No reset query per request: session state set on a pooled connection survives its
     release (so the pool sent no RESET ALL), while an open transaction does not."""
-    if backend() == "sqlite":
-        credentials = tortoise_config(app.state.settings)["connections"]["default"]["credentials"]
-        assert "reset" not in credentials  # one connection, no pool, nothing to reset
-        return
     db = connections.get("default")
     async with db.acquire_connection() as connection:
         await connection.execute("SET application_name = 'kept'")

@@ -16,6 +16,8 @@ from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_p
 from tests.conftest import in_ci
 from tests.servers import REPO_ROOT, Server
 
+pytestmark = pytest.mark.live  # a real browser against a real server
+
 CHROMIUM = Path("/usr/bin/chromium")
 # As root in a sandbox, and with no traffic to Google's services on a closed network.
 CHROMIUM_ARGS = [

@@ -26,6 +26,8 @@ from service.config import Settings
 from tests.databases import backend
 from tests.servers import REPO_ROOT, Server, running_server
 
+pytestmark = pytest.mark.live  # schemathesis against real servers
+
 CONFIG = REPO_ROOT / "tests" / "schemathesis.toml"
 TIMEOUT_SECONDS = 240
 _NOTE_PATH = re.compile(r"^/notes/[^/]+$")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from service.config import Settings
 from service.idempotency import PURGE_BATCH_SIZE, purge_expired
@@ -63,6 +64,7 @@ async def test_a_purged_key_can_bind_a_new_create_and_a_kept_one_cannot(
     assert_problem(kept, 422, "idempotency-key-reused")
 
 
+@pytest.mark.live
 async def test_the_running_service_purges_expired_keys_by_itself(
     settings: Settings, tmp_dir: Path
 ) -> None:

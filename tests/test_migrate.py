@@ -3,17 +3,22 @@ the service refuses to serve a database that is behind."""
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from service.migrate import migration_files
-from tests.databases import throwaway_database
+from tests.databases import connect_to, throwaway_database
 from tests.schema_snapshot import snapshot
-from tests.servers import REPO_ROOT, running_server
+from tests.servers import REPO_ROOT, free_port, running_server
+
+pytestmark = pytest.mark.live  # the migrate command, Aerich and servers, as processes
 
 
 def run(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
@@ -82,6 +87,47 @@ async def test_the_service_refuses_to_serve_a_database_that_is_behind(tmp_dir: P
     message = str(refused.value)
     assert "migration(s) not applied" in message
     assert "python -m service migrate" in message
+
+
+async def forget_newest_migration(database_url: str) -> str:
+    """Make the database look one migration behind the code; returns that migration's name."""
+    newest = migration_files()[-1]
+    forget = "DELETE FROM aerich WHERE version = $1"
+    if database_url.startswith("sqlite://"):
+        with closing(sqlite3.connect(database_url.removeprefix("sqlite://"))) as db, db:
+            db.execute(forget.replace("$1", "?"), (newest,))
+    else:
+        connection = await connect_to(database_url)
+        await connection.execute(forget, newest)
+        await connection.close()
+    return newest
+
+
+async def test_a_database_behind_stops_the_start_with_one_clear_line(tmp_dir: Path) -> None:
+    async with throwaway_database(tmp_dir) as url:
+        assert run([sys.executable, "-m", "service", "migrate"], url).returncode == 0
+        missing = await forget_newest_migration(url)
+        env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(free_port())}
+        refused = subprocess.run(
+            [sys.executable, "-m", "service", "serve"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert refused.returncode != 0
+    output = refused.stdout + refused.stderr
+    assert "Traceback" not in output
+    lines = [json.loads(line) for line in output.splitlines()]
+    (reason,) = [line for line in lines if "migration(s) not applied" in line["event"]]
+    assert reason["level"] == "error"
+    assert "\n" not in reason["event"]
+    assert missing in reason["event"]
+    assert "python -m service migrate" in reason["event"]
+    assert not [line for line in lines if "exception" in line]
 
 
 async def test_concurrent_migrate_commands_apply_each_migration_exactly_once(

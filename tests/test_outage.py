@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.pg_cluster import throwaway_cluster
 from tests.servers import REPO_ROOT, running_server
+
+pytestmark = pytest.mark.live  # its own PostgreSQL cluster and servers
 
 CONNECT_TIMEOUT, COMMAND_TIMEOUT = 1.0, 2.0
 WRITERS, READERS = 3, 1

@@ -9,22 +9,21 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from service.config import Settings
-from service.db import tortoise_config
 from service.internals.pg_pool import _CREATE_POOL_DEFAULTS, BoundedWaitPool
-from tests.databases import backend
 from tests.servers import running_server
 from tests.test_shutdown import create, wait_until_in_flight, writes_held
 
+NO_POOL_ON_SQLITE = "SQLite has one connection, no pool (tests/test_db.py checks its config)"
 
+
+@pytest.mark.postgres_only(reason=NO_POOL_ON_SQLITE)
+@pytest.mark.live
 async def test_a_request_waits_for_a_pooled_connection_only_so_long(
     settings: Settings, tmp_dir: Path
 ) -> None:
-    if backend() == "sqlite":
-        credentials = tortoise_config(settings)["connections"]["default"]["credentials"]
-        assert "acquire_timeout" not in credentials  # one connection, no pool to wait for
-        return
     env = {
         "DATABASE_URL": settings.DATABASE_URL,
         "DB_POOL_MIN_SIZE": "1",
@@ -47,13 +46,10 @@ async def test_a_request_waits_for_a_pooled_connection_only_so_long(
     assert held.status_code == 201  # the holder finished once the lock was gone
 
 
+@pytest.mark.postgres_only(reason=NO_POOL_ON_SQLITE)
 async def test_waiters_get_connections_first_come_first_served(settings: Settings) -> None:
     """asyncpg's queue lets a request that arrives as a connection comes back take it ahead
     of those already waiting (the p99 tail under load); the service's pool does not."""
-    if backend() == "sqlite":
-        engine = tortoise_config(settings)["connections"]["default"]["engine"]
-        assert engine != "service.internals.pg_pool"  # one connection, no pool to queue for
-        return
     options = {**_CREATE_POOL_DEFAULTS, "min_size": 1, "max_size": 1}
     pool = await BoundedWaitPool(settings.DATABASE_URL, acquire_timeout=5.0, **options)
     order: list[str] = []

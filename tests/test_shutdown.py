@@ -22,12 +22,14 @@ from service.config import Settings
 from tests.databases import backend, connect_to
 from tests.servers import Server, running_server
 
+pytestmark = pytest.mark.live
+
 SLOW_REQUESTS = 3
 
 
 @asynccontextmanager
 async def writes_held(settings: Settings) -> AsyncIterator[None]:
-    """Until the block ends, every INSERT into notes waits."""
+    """Until the block ends, every INSERT into notes waits (on either backend)."""
     if backend() == "sqlite":
         path = settings.DATABASE_URL.removeprefix("sqlite://")
         holder = sqlite3.connect(path, isolation_level=None)
@@ -37,16 +39,16 @@ async def writes_held(settings: Settings) -> AsyncIterator[None]:
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        return
-    connection = await connect_to(settings.DATABASE_URL)
-    transaction = connection.transaction()
-    await transaction.start()
-    await connection.execute("LOCK TABLE notes IN SHARE MODE")
-    try:
-        yield
-    finally:
-        await transaction.rollback()
-        await connection.close()
+    else:
+        connection = await connect_to(settings.DATABASE_URL)
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("LOCK TABLE notes IN SHARE MODE")
+        try:
+            yield
+        finally:
+            await transaction.rollback()
+            await connection.close()
 
 
 def create(base_url: str, text: str) -> httpx.Response:

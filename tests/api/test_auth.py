@@ -89,9 +89,16 @@ def test_the_401_comes_before_the_body_is_read(keyed_server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/health/live", "/health/ready", "/openapi.json", "/docs", "/redoc"]
+    "path",
+    [
+        *("/health/live", "/health/ready", "/metrics", "/docs", "/redoc"),
+        *("/health/live/", "/health/ready/", "/metrics/", "/docs/", "/redoc/"),
+        "/openapi.json",
+    ],
 )
-def test_docs_health_and_the_openapi_document_need_no_key(keyed_server: Server, path: str) -> None:
+def test_docs_health_metrics_and_the_openapi_document_need_no_key(
+    keyed_server: Server, path: str
+) -> None:
     assert httpx.get(keyed_server.base_url + path).status_code == 200
 
 

@@ -159,6 +159,7 @@ async def test_an_unknown_path_is_404_whatever_the_body(client: httpx.AsyncClien
     assert_problem(response, 404, "not-found")
 
 
+@pytest.mark.live
 def test_the_limit_is_the_max_body_bytes_setting(settings: Settings, tmp_dir: Path) -> None:
     env = {"DATABASE_URL": settings.DATABASE_URL, "MAX_BODY_BYTES": "2048"}
     with running_server(env, tmp_dir) as server, httpx.Client(base_url=server.base_url) as http:

@@ -99,6 +99,37 @@ async def test_requests_are_counted_by_route_template_never_by_raw_path(
     assert sample(after, "http_requests_in_flight") == 1  # the scrape itself
 
 
+async def test_both_slash_forms_are_counted_and_logged_under_the_documented_template(
+    client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    post, get = (
+        {"method": "POST", "route": "/notes"},
+        {"method": "GET", "route": "/notes/{note_id}"},
+    )
+    live = {"method": "GET", "route": "/health/live"}
+    before = await metrics(client)
+    capsys.readouterr()
+    for path in ("/notes", "/notes/"):
+        note = (await client.post(path, json={"text": "counted"})).json()
+    for path in (f"/notes/{note['id']}", f"/notes/{note['id']}/"):
+        await client.get(path)
+    await client.get("/health/live/")
+    access = [line for line in log_lines(capsys) if line["logger"] == "service.access"]
+    after = await metrics(client)
+
+    def counted(text: str, labels: dict[str, str], status: str) -> float:
+        return sample(text, "http_requests_total", **labels, status=status)
+
+    assert counted(after, post, "201") - counted(before, post, "201") == 2
+    assert counted(after, get, "200") - counted(before, get, "200") == 2
+    assert counted(after, live, "200") - counted(before, live, "200") == 1
+    assert not re.search(r'route="[^"]+/"', after)  # no template with the slash, in any metric
+    assert [line["route"] for line in access] == [
+        *("/notes", "/notes", "/notes/{note_id}", "/notes/{note_id}", "/health/live")
+    ]
+    assert [line["path"] for line in access][1::2] == ["/notes/", f"/notes/{note['id']}/"]
+
+
 async def test_the_pool_gauges_describe_the_database_connections(client: httpx.AsyncClient) -> None:
     text = await metrics(client)
     in_use, size = sample(text, "db_pool_connections_in_use"), sample(text, "db_pool_connections")

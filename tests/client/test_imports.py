@@ -8,12 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.servers import REPO_ROOT
 
 CLIENT = REPO_ROOT / "service" / "client"
 SERVER_ONLY = ("fastapi", "starlette", "tortoise", "aerich", "asyncpg", "aiosqlite", "uvicorn")
 
 
+@pytest.mark.live
 def test_importing_the_client_loads_none_of_the_servers_dependencies() -> None:
     script = (
         "import json, sys; import service.client; "

@@ -192,6 +192,7 @@ def test_a_service_that_never_answers_raises_service_unreachable() -> None:
     assert isinstance(raised.value.__cause__, httpx.ConnectError)
 
 
+@pytest.mark.live
 def test_calls_ride_out_a_service_that_is_down_until_it_starts(
     settings: Settings, tmp_dir: Path
 ) -> None:

@@ -4,7 +4,8 @@ Every response carries `X-Request-ID`: the caller's, when it is 1-128 characters
 `A-Za-z0-9._-`, otherwise a new one. The id is bound to the logging context for the whole
 request, so every line logged while serving it names it. When the response is done, one
 access-log line and the metrics record method, route template (never the raw path with its
-ids), status and duration. Headers and bodies are never logged: they hold API keys and notes.
+ids; a route's slash form is named like the route: `/notes/` is `/notes`), status and
+duration. Headers and bodies are never logged: they hold API keys and notes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.metrics import IN_FLIGHT, record_request
 from service.api.middleware.auth import authenticated_client
-from service.api.paths import serving_route
+from service.api.paths import route_template, serving_route
 from service.logs import bind_request_id, log_access, unbind_request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -80,7 +81,7 @@ class TelemetryMiddleware:
         if route is None:  # answered before routing (401, 413, ...): match it ourselves
             route = serving_route(self.routes, scope)
         path: str | None = getattr(route, "path", None)
-        return path or UNMATCHED_ROUTE
+        return route_template(path) if path else UNMATCHED_ROUTE
 
 
 def _request_id(scope: Scope) -> str:

@@ -3,7 +3,9 @@
 The JavaScript, CSS and favicon come from the pinned `fastapi-offline` package (its static
 files only), plus our own `swagger-init.js` and `redoc-init.js`, so the pages work with no
 internet access and under a strict Content-Security-Policy (no inline or external scripts).
-Every URL carries the ROOT_PATH prefix, so the pages work behind a proxy too.
+Every URL carries the ROOT_PATH prefix, so the pages work behind a proxy too. The pages also
+answer with a trailing slash (their URLs are absolute, so nothing changes); the assets, being
+file names, do not.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 ASSETS_PATH = "/docs-assets"
-DOCS_PATHS = frozenset({"/docs", "/redoc"})
+# The pages, with and without a trailing slash: both get the docs' Content-Security-Policy.
+DOCS_PATHS = frozenset({"/docs", "/docs/", "/redoc", "/redoc/"})
 _OUR_ASSETS = Path(__file__).parent / "docs_assets"
 
 router = APIRouter(include_in_schema=False)
@@ -66,11 +69,13 @@ def _page(template: str, request: Request) -> HTMLResponse:
 
 
 @router.get("/docs")
+@router.get("/docs/")
 async def swagger_ui(request: Request) -> HTMLResponse:
     return _page(_SWAGGER_PAGE, request)
 
 
 @router.get("/redoc")
+@router.get("/redoc/")
 async def redoc(request: Request) -> HTMLResponse:
     return _page(_REDOC_PAGE, request)
 

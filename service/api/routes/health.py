@@ -1,6 +1,7 @@
 """Health endpoints for orchestrators: liveness and readiness.
 
-Readiness turns 503 as soon as shutdown begins (see `service.draining`).
+Readiness turns 503 as soon as shutdown begins (see `service.draining`). Like every route,
+each answers with a trailing slash too, documented once (without it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ READY_TIMEOUT_SECONDS = 2.0
 
 
 @router.get("/live", operation_id="health_live")
+@router.get("/live/", include_in_schema=False)
 async def live() -> JSONResponse:
     """200 while the process runs."""
     return JSONResponse({"status": "ok"})
@@ -34,6 +36,7 @@ async def live() -> JSONResponse:
     operation_id="health_ready",
     responses=problem_responses(NotReady),
 )
+@router.get("/ready/", include_in_schema=False)
 async def ready() -> Response:
     """200 when the database answers and every migration is applied; otherwise 503."""
     if is_draining():

@@ -1,4 +1,7 @@
-"""`GET /metrics`: Prometheus scrapes the service here (see service.api.metrics)."""
+"""`GET /metrics`: Prometheus scrapes the service here (see service.api.metrics).
+
+Like every route, it answers with a trailing slash too, documented once (without it).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ router = APIRouter(tags=["metrics"])
         }
     },
 )
+@router.get("/metrics/", include_in_schema=False)
 async def metrics() -> Response:
     """Request counts, durations and in-flight requests, and database pool usage."""
     return Response(generate_latest(scrape_registry()), media_type=CONTENT_TYPE_LATEST)
