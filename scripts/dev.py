@@ -8,8 +8,13 @@
                                                   mypy --strict
     python3 scripts/dev.py audit                  pip-audit the locked runtime dependencies
     python3 scripts/dev.py bench [ARGS]           install the bench group, run bench/run.py
+    python3 scripts/dev.py run COMMAND [ARGS]     install, then `uv run --locked COMMAND ARGS`
+                                                  in .venv/ (uv run's own options may come
+                                                  first, e.g. `run --group bench python ...`)
+    python3 scripts/dev.py uv [ARGS]              uv itself (e.g. `uv lock`), even if not on PATH
 
-Example: `test -x -k listing`.
+Examples: `test -x -k listing`, `run pytest tests/test_outage.py -s`,
+`run python migrations/make.py --check`.
 
 Dependencies come from uv.lock (uv itself is installed into .tools/ if it is not on PATH).
 Every set-up step (uv, the dependencies, the PostgreSQL cluster) stops the command at its
@@ -58,6 +63,11 @@ def fail(what: str, todo: str) -> NoReturn:
     """Stop the command: one message saying what failed and what to do about it."""
     print(f"dev.py: FAILED: {what}\n  what to do: {todo}", file=sys.stderr, flush=True)
     raise SystemExit(1)
+
+
+def usage(status: int) -> int:
+    print(__doc__, file=sys.stdout if status == 0 else sys.stderr)
+    return status
 
 
 def run(command: list[str], env: dict[str, str] | None = None) -> int:
@@ -133,8 +143,8 @@ def sync(*options: str, quiet: bool = False) -> str:
     if run([tool, "sync", "--locked", "--quiet", *options]) != 0:
         fail(
             "installing the locked dependencies into .venv/ (`uv sync --locked`, output above)",
-            "if uv says uv.lock needs to be updated, run `uv lock` (.tools/bin/uv without uv on"
-            " PATH) and commit uv.lock; otherwise check the network or uv's package index"
+            "if uv says uv.lock needs to be updated, run `python3 scripts/dev.py uv lock` and"
+            " commit uv.lock; otherwise check the network or uv's package index"
             " (UV_DEFAULT_INDEX); then run this again",
         )
     return tool
@@ -144,6 +154,15 @@ def serve() -> int:
     tool = sync()
     say("migrating and serving on http://127.0.0.1:8000 (docs at /docs); Ctrl-C stops")
     return run([tool, "run", "--locked", "python", "-m", "service", "serve", "--migrate"])
+
+
+def run_command(command: list[str]) -> int:
+    """`uv run --locked COMMAND` in the project environment, installed first (without removing
+    what `uv run --group ...` added). Its exit code is the command's."""
+    if not command:
+        return usage(2)
+    tool = sync("--inexact", quiet=True)  # the command's output is all that is printed
+    return run([tool, "run", "--locked", *command])
 
 
 def bench(bench_args: list[str]) -> int:
@@ -406,27 +425,33 @@ def throwaway_cluster(binaries: Path, account: Account | None = None) -> Iterato
                 say(f"WARNING: could not stop the throwaway cluster in {data}")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     # A SIGTERM unwinds like Ctrl-C: the running child is stopped and the cluster removed.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
-    if len(sys.argv) < 2 or sys.argv[1] not in ("serve", "test", "check", "audit", "bench"):
-        print(__doc__)
-        return 2
-    command, rest = sys.argv[1], sys.argv[2:]
-    if command == "serve":
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        return usage(0 if argv else 2)
+    command, rest = argv[0], argv[1:]
+    if command == "serve" and not rest:
         return serve()
-    if command == "check":
+    if command == "check" and not rest:
         return check()
-    if command == "audit":
+    if command == "audit" and not rest:
         return audit()
     if command == "bench":
         return bench(rest)
-    return test(rest)
+    if command == "test":
+        return test(rest)
+    if command == "run":
+        return run_command(rest)
+    if command == "uv":
+        return run([uv(), *rest])
+    print(f"dev.py: unknown command {command!r} (or unexpected arguments)\n", file=sys.stderr)
+    return usage(2)
 
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(main(sys.argv[1:]))
     except KeyboardInterrupt:
         print("\ndev.py: interrupted", file=sys.stderr)
         sys.exit(130)
