@@ -2,8 +2,10 @@
 
     python3 scripts/dev.py serve                  install, migrate the SQLite default, serve on
                                                   127.0.0.1:8000
-    python3 scripts/dev.py test [ARGS]            install, run the whole test suite on SQLite,
+    python3 scripts/dev.py test [OPTION] [ARGS]   install, run the whole test suite on SQLite,
                                                   then on PostgreSQL; ARGS go to pytest
+        --sqlite                                  only on SQLite (the fast edit-test loop)
+        --postgres                                only on PostgreSQL
     python3 scripts/dev.py check                  install, run ruff check, ruff format --check,
                                                   mypy --strict
     python3 scripts/dev.py audit                  pip-audit the locked runtime dependencies
@@ -13,8 +15,8 @@
                                                   first, e.g. `run --group bench python ...`)
     python3 scripts/dev.py uv [ARGS]              uv itself (e.g. `uv lock`), even if not on PATH
 
-Examples: `test -x -k listing`, `run pytest tests/test_outage.py -s`,
-`run python migrations/make.py --check`.
+Examples: `test --sqlite -x -k listing`, `test -m "not live"`, `test --postgres tests/api`,
+`run pytest tests/test_outage.py -s`, `run python migrations/make.py --check`.
 
 Dependencies come from uv.lock (uv itself is installed into .tools/ if it is not on PATH).
 Every set-up step (uv, the dependencies, the PostgreSQL cluster) stops the command at its
@@ -23,9 +25,10 @@ first failure, saying what failed and what to do.
 For the PostgreSQL run, `test` uses TEST_POSTGRES_URL (default: the local server on
 127.0.0.1:5432); when nothing answers there, it starts a throwaway cluster with the local
 `initdb`/`pg_ctl` on a free port (as root, PostgreSQL's programs run as the `postgres`
-account, or `nobody` without one). Without either, it fails under CI=true and
-otherwise runs SQLite only, saying so. It installs Debian's `chromium` for the
-docs UI's browser test when missing (as root, with apt-get).
+account, or `nobody` without one). Without either, it fails under CI=true or with
+--postgres, and otherwise runs SQLite only, saying so. It installs Debian's `chromium` for the
+docs UI's browser test when missing (as root, with apt-get). `test` fails when any test
+fails, when pytest stops abnormally (interrupted, usage error), or when no test passed at all.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import tempfile
 import venv
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -53,6 +56,10 @@ UV_VERSION = "0.13.8"
 CHROMIUM = "/usr/bin/chromium"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ("sqlite", "postgres")
+# pytest's exit codes (pytest.ExitCode) other than 0 (all passed) and 1 (some failed).
+PYTEST_NO_TESTS = 5
+PYTEST_STOPPED = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
 
 def say(message: str) -> None:
@@ -248,23 +255,73 @@ def ensure_chromium() -> None:
             say(f"WARNING: {what} failed; the browser test will say so")
 
 
-def test(pytest_args: list[str]) -> int:
+@dataclass
+class SuiteRun:
+    backends: list[str]
+    pytest_args: list[str]
+
+
+def parse_test_args(args: list[str]) -> SuiteRun:
+    """`test`'s own options come first (`--sqlite` or `--postgres`; `--` ends them); the rest
+    goes to pytest untouched."""
+    backends = list(BACKENDS)
+    rest = list(args)
+    while rest and rest[0] in ("--sqlite", "--postgres", "--"):
+        option = rest.pop(0)
+        if option == "--":
+            break
+        backends = [option.removeprefix("--")]
+    return SuiteRun(backends, rest)
+
+
+def test(args: list[str]) -> int:
+    options = parse_test_args(args)
     tool = sync()
     ensure_chromium()
     totals = {"passed": 0, "failed": 0, "skipped": 0}
+    lines: list[str] = []
     status = 0
-    with postgres_url(required=False) as url, tempfile.TemporaryDirectory() as reports:
-        backends = ["sqlite"] + (["postgres"] if url else [])
-        for backend in backends:
+    with ExitStack() as stack:
+        url = None
+        if "postgres" in options.backends:
+            url = stack.enter_context(postgres_url(required=options.backends == ["postgres"]))
+        reports = stack.enter_context(tempfile.TemporaryDirectory(prefix="notes-reports-"))
+        for backend in options.backends:
+            if backend == "postgres" and url is None:
+                lines.append("postgres: NOT RUN (no PostgreSQL; see the warning above)")
+                continue
             say(f"pytest on {backend}")
             report = Path(reports, f"{backend}.xml")
             env = {**os.environ, "TEST_DATABASE": backend, "TEST_POSTGRES_URL": url or ""}
-            command = [tool, "run", "--locked", "pytest", f"--junitxml={report}", *pytest_args]
-            status |= run(command, env=env)
-            for key, value in counts(report).items():
+            command = [tool, "run", "--locked", "pytest", f"--junitxml={report}"]
+            code = run([*command, *options.pytest_args], env=env)
+            if code not in (0, 1, PYTEST_NO_TESTS):  # not a verdict on the tests
+                print(
+                    f"dev.py: FAILED: pytest on {backend} stopped with exit {code}"
+                    f" ({PYTEST_STOPPED.get(code, 'not a test result')}); later runs skipped\n"
+                    "  what to do: see the message above (arguments after `test` go to pytest;"
+                    " dev.py's own options, --sqlite or --postgres, come first)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return code
+            result = counts(report)
+            for key, value in result.items():
                 totals[key] += value
+            if code == PYTEST_NO_TESTS:
+                lines.append(f"{backend}: no tests collected (pytest exit 5)")
+            else:
+                lines.append(
+                    f"{backend}: {result['passed']} passed, {result['failed']} failed,"
+                    f" {result['skipped']} skipped"
+                )
+                if code != 0 or result["failed"]:
+                    status = 1
+    for line in lines:
+        print(line)
     if totals["passed"] == 0:
-        status |= 1
+        print("dev.py: FAILED: no test passed (none collected, or all skipped)", file=sys.stderr)
+        status = 1
     print(
         f"total: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped"
     )
