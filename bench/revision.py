@@ -1,10 +1,13 @@
 """The service at another git revision, to measure beside the working tree's (`--against`).
 
 The revision is checked out into a temporary detached git worktree, which gets a virtualenv
-of its own from that revision's own uv.lock (`uv sync --locked`, runtime dependencies only:
-what the container ships). Its service then migrates its own database and serves with its
-own code, started exactly as the current one is (`python -m service serve`). The worktree,
-its virtualenv included, is removed at the end, also when the run fails.
+of its own from that revision's own uv.lock, installed as scripts/dev.py installs this
+checkout's for the benchmark (`uv sync --locked --group bench`; without --group when the
+revision has no bench group): packages the service imports only when they are there
+(structlog imports rich and greenlet, anyio sniffio) then load on both sides alike. Its
+service migrates its own database and serves with its own code, started exactly as the
+current one is (`python -m service serve`, so with the uvicorn settings its own cli.py
+gives). The worktree, its virtualenv included, is removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,7 +84,7 @@ def find_uv() -> str:
 
 
 def sync(checkout: Checkout) -> None:
-    """The revision's own locked runtime dependencies, into its worktree's .venv, on this
+    """The revision's own locked dependencies, into its worktree's .venv, on this
     interpreter's version (so that only the code differs)."""
     started = time.monotonic()
     print(f"installing {checkout.name} ({checkout.commit})'s locked dependencies", flush=True)
@@ -89,7 +93,10 @@ def sync(checkout: Checkout) -> None:
         "UV_PROJECT_ENVIRONMENT": str(checkout.python.parent.parent),
     }
     version = ".".join(map(str, sys.version_info[:3]))
-    command = [find_uv(), "sync", "--locked", "--no-default-groups", "--quiet"]
+    command = [find_uv(), "sync", "--locked", "--quiet"]
+    pyproject = tomllib.loads((checkout.root / "pyproject.toml").read_text())
+    if "bench" in pyproject.get("dependency-groups", {}):
+        command += ["--group", "bench"]
     subprocess.run([*command, "--python", version], cwd=checkout.root, env=env, check=True)
     print(f"installed in {time.monotonic() - started:.0f} s", flush=True)
 
