@@ -48,6 +48,22 @@ def _git_commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
+def _uncommitted_changes() -> bool:
+    """Whether tracked files differ from HEAD (the results the benchmark writes aside)."""
+    done = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+         ":!bench/results.md", ":!bench/results.json", ":!README.md"],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    return bool(done.stdout.strip())
+
+
+def code(machine: dict[str, object]) -> str:
+    """The measured code: `commit`, and whether the working tree had changes on top."""
+    changes = " with uncommitted changes" if machine.get("uncommitted_changes") else ""
+    return f"`{machine['commit']}`{changes}"
+
+
 async def describe(server_url: str) -> dict[str, object]:
     connection = await asyncpg.connect(server_url)
     try:
@@ -57,6 +73,7 @@ async def describe(server_url: str) -> dict[str, object]:
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git_commit(),
+        "uncommitted_changes": _uncommitted_changes(),
         "cpu": f"{os.cpu_count()} x {_cpu_model()}",
         "python": platform.python_version(),
         "postgres": version,
@@ -67,13 +84,21 @@ async def describe(server_url: str) -> dict[str, object]:
 
 def markdown(machine: dict[str, object], args: argparse.Namespace) -> str:
     return (
-        f"Measured {machine['date']} at commit `{machine['commit']}` on {machine['cpu']} "
+        f"Measured {machine['date']} at commit {code(machine)} on {machine['cpu']} "
         f"(PostgreSQL {machine['postgres']} on the same machine, Python {machine['python']}). "
         f"{args.rounds} rounds of {args.seconds:g} s per app and workload, "
-        f"{args.connections} connections, {args.notes:,} seeded notes. Load before the run: "
+        f"{args.connections} connections, {args.notes:,} seeded notes"
+        f"{_against(machine)}. Load before the run: "
         f"CPUs {machine['busy_before']} busy, load average {machine['load_before']}; "
         f"after: load average {machine.get('load_after', '?')}."
     )
+
+
+def _against(machine: dict[str, object]) -> str:
+    against = machine.get("against")
+    if not isinstance(against, dict):
+        return ""
+    return f"; the service also at `{against['rev']}` (`{against['commit']}`), same settings"
 
 
 def replace_readme_section(readme: Path, text: str) -> None:

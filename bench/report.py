@@ -15,6 +15,7 @@ DESCRIPTIONS = {
     "list": "`GET /notes/?limit=50&after={random id}`",
     "create": "`POST /notes/`",
     "mixed": "80% reads, 20% creates",
+    "floor": "`GET /health/live` (no database)",
 }
 # Required multiple of the baseline's requests/s (the issue's targets).
 BASELINE_TARGETS = {"read": 3.0, "list": 4.0, "create": 3.0}
@@ -130,5 +131,31 @@ def pair_table(
             f"| {row} | {a.requests_per_second:,.0f} | {b.requests_per_second:,.0f} "
             f"| {ratio(b.requests_per_second, a.requests_per_second):.2f}x "
             f"| {a.p99_ms:.1f} | {b.p99_ms:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def against_table(current: str, other: str, results: Mapping[str, Mapping[str, Summary]]) -> str:
+    """The current service and another revision's side by side, one row per workload (and
+    the floor when both have it): req/s, their ratio, p99, CPU per request, errors."""
+    lines = [
+        f"| workload | {current} req/s | {other} req/s | {current} / {other} "
+        f"| {current} p99 ms | {other} p99 ms | {current} app CPU µs/req "
+        f"| {other} app CPU µs/req | {current} PostgreSQL CPU µs/req "
+        f"| {other} PostgreSQL CPU µs/req | errors |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for workload in (*WORKLOADS, "floor"):
+        if workload not in results[current] or workload not in results[other]:
+            continue
+        a, b = results[current][workload], results[other][workload]
+        lines.append(
+            f"| {DESCRIPTIONS[workload]} | {a.requests_per_second:,.0f} "
+            f"| {b.requests_per_second:,.0f} "
+            f"| {ratio(a.requests_per_second, b.requests_per_second):.0%} "
+            f"| {a.p99_ms:.1f} | {b.p99_ms:.1f} "
+            f"| {a.server_cpu_ms * 1000:.0f} | {b.server_cpu_ms * 1000:.0f} "
+            f"| {a.db_cpu_ms * 1000:.0f} | {b.db_cpu_ms * 1000:.0f} "
+            f"| {a.errors} / {b.errors} |"
         )
     return "\n".join(lines)

@@ -1,7 +1,10 @@
-"""Benchmark the service against the FastAPI docs example (baseline) and raw asyncpg (ceiling).
+"""Benchmark the service against the FastAPI docs example (baseline) and raw asyncpg (ceiling),
+or against itself at another git revision (--against).
 
     uv run --group bench python -m bench.run            full run (about 12 minutes)
     uv run --group bench python -m bench.run --quick    harness check (about a minute)
+    python3 scripts/dev.py bench --against main         the working tree's service against
+                                                        main's (about 6 minutes; --quick: 1)
 
 Each app gets its own database, seeded, on a PostgreSQL cluster the run starts for itself
 (initdb/pg_ctl on a free port, removed at the end; see bench/cluster.py), or on the server
@@ -10,6 +13,25 @@ the end). The apps run side by side as real uvicorn processes (one worker,
 uvloop, httptools) and wrk loads one at a time, the apps' order rotating every round so
 that background noise falls on all of them alike. Writes bench/results.md (and, with
 --readme, the Performance section of README.md) and bench/results.json.
+
+--against REV (any git revision: main, a292586, HEAD~3) adds "service@REV": that revision
+checked out in a temporary git worktree with a virtualenv from its own uv.lock, its
+database migrated by its own `python -m service migrate` and seeded like the service's,
+served by its own `python -m service serve` with the same settings (bench/revision.py; the
+worktree is removed at the end, also on failure). It takes its turn in every round like
+any other app, and the report puts it beside the service for each workload: req/s, the
+service's req/s as a share of its, p99 and CPU per request (the framework's floor,
+`GET /health/live`, included). `--against HEAD` on a clean tree measures the service
+against itself: how far apart two equal apps land is the noise of the run.
+
+--apps picks the apps, comma-separated, from: service (always), baseline and ceiling (the
+two together: the targets compare the service with both), workers (the service with 2
+uvicorn workers), deep (the service on --deep-notes notes, for the deep-page check) and
+against. The default is all but against; with --against it is `service,against`, which
+keeps a comparison short (only the two apps take turns), since the other parts compare
+the service with other code, not with its past; name them to have them too, e.g.
+`--apps service,against,baseline,ceiling`. The revision is measured with one worker and
+not on deep pages. --no-workers and --deep-notes 0 still leave those parts out.
 """
 
 from __future__ import annotations
@@ -18,6 +40,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import tempfile
 from contextlib import AsyncExitStack
 from dataclasses import asdict, replace
@@ -26,10 +49,12 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bench import cluster, environment, report, seed, servers
+from bench import cluster, environment, report, revision, seed, servers
 from bench.load import Measurement, find_wrk, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
+APPS = ("service", "baseline", "ceiling", "workers", "deep", "against")
+DEEP = "service-deep"
 DEEP_PAGES = {  # label -> (first page, a page ~1,000 notes from the far end of the table)
     "ascending": ("/notes/?limit=50", "/notes/?limit=50&after={deep}"),
     "descending": ("/notes/?limit=50&order=desc", "/notes/?limit=50&order=desc&after=1051"),
@@ -40,8 +65,22 @@ DEEP_PAGES = {  # label -> (first page, a page ~1,000 notes from the far end of 
 }
 
 
+def app_names(text: str) -> set[str]:
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = names - set(APPS)
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown app(s) {', '.join(sorted(unknown))}; choose from {', '.join(APPS)}"
+        )
+    return names
+
+
 def options() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10, help="per measurement")
     parser.add_argument("--warmup", type=float, default=2, help="seconds per app and workload")
@@ -50,49 +89,99 @@ def options() -> argparse.Namespace:
     parser.add_argument("--deep-notes", type=int, default=1_000_000, help="0 skips the check")
     parser.add_argument("--deep-seconds", type=float, default=5)
     parser.add_argument("--no-workers", action="store_true", help="skip the 2-worker run")
+    parser.add_argument(
+        "--against", metavar="REV", help="also measure the service at this git revision"
+    )
+    parser.add_argument(
+        "--apps",
+        type=app_names,
+        help=f"comma-separated, from {','.join(APPS)} (default: all but against; "
+        "with --against: service,against)",
+    )
     parser.add_argument("--readme", action="store_true", help="update README.md's section")
     parser.add_argument("--quick", action="store_true", help="a short run to check the harness")
     if parser.parse_args().quick:  # shorter defaults; options given explicitly still win
         parser.set_defaults(
             rounds=1, seconds=2, warmup=1, deep_seconds=1, notes=10_000, deep_notes=100_000
         )
-    return parser.parse_args()
+    args = parser.parse_args()
+    apps: set[str] = args.apps or (
+        {"service", "against"} if args.against else set(APPS) - {"against"}
+    )
+    if args.no_workers:
+        apps.discard("workers")
+    if not args.deep_notes:
+        apps.discard("deep")
+    if args.against:
+        apps.add("against")
+    elif "against" in apps:
+        parser.error("--apps against needs --against REV")
+    if "service" not in apps:
+        parser.error("--apps must include service: everything is compared with it")
+    if ("baseline" in apps) != ("ceiling" in apps):
+        parser.error("--apps: baseline and ceiling go together (the targets need both)")
+    if args.readme and not {"baseline", "ceiling"} <= apps:
+        parser.error("--readme needs baseline and ceiling (the README's tables show them)")
+    args.apps = apps
+    return args
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: servers, databases, cluster, worktree
 
 
 async def main() -> None:
     args = options()
     find_wrk()
+    signal.signal(signal.SIGTERM, _stop)
+    if args.against and (ROOT / ".env").exists():
+        print("note: .env configures the working tree's service, not the revision's")
     async with AsyncExitStack() as stack:
+        checkout = stack.enter_context(revision.checked_out(args.against)) if args.against else None
         server_url = os.environ.get("BENCH_POSTGRES_URL") or stack.enter_context(
             cluster.throwaway_cluster()
         )
         machine = await environment.describe(server_url)
+        if checkout:
+            machine["against"] = {"rev": checkout.rev, "commit": checkout.commit}
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         urls = {}
-        for label in ("service", "baseline", "ceiling") + (("deep",) if args.deep_notes else ()):
-            urls[label] = await stack.enter_async_context(seed.database(server_url, label))
+        for label in ("service", "baseline", "ceiling", "deep", "against"):
+            if label in args.apps:
+                urls[label] = await stack.enter_async_context(seed.database(server_url, label))
         print("seeding", flush=True)
         await seed.seed_service(urls["service"], args.notes)
-        await seed.seed_service(urls["ceiling"], args.notes)
-        await seed.seed_baseline(urls["baseline"], args.notes)
-        if args.deep_notes:
+        if checkout:
+            await seed.seed_service(
+                urls["against"], args.notes, str(checkout.python), checkout.root
+            )
+        if "ceiling" in urls:
+            await seed.seed_service(urls["ceiling"], args.notes)
+            await seed.seed_baseline(urls["baseline"], args.notes)
+        if "deep" in urls:
             await seed.seed_service(urls["deep"], args.deep_notes)
-        specs = [
-            servers.service(urls["service"]),
-            servers.baseline(urls["baseline"]),
-            servers.ceiling(urls["ceiling"]),
-        ]
-        if not args.no_workers:
-            specs.append(servers.service(urls["service"], workers=2, name="service-2-workers"))
-        if args.deep_notes:
-            specs.append(servers.service(urls["deep"], name="service-deep"))
-        running = {spec.name: servers.Server(spec, log_dir) for spec in specs}
+        specs = [(servers.service(urls["service"]), "service")]  # (app, its database's label)
+        if checkout:
+            python, root = str(checkout.python), checkout.root
+            specs.append(
+                (servers.service(urls["against"], 1, checkout.name, python, root), "against")
+            )
+        if "ceiling" in urls:
+            specs.append((servers.baseline(urls["baseline"]), "baseline"))
+            specs.append((servers.ceiling(urls["ceiling"]), "ceiling"))
+        if "workers" in args.apps:
+            specs.append((servers.service(urls["service"], 2, name="service-2-workers"), "service"))
+        if "deep" in urls:
+            specs.append((servers.service(urls["deep"], name=DEEP), "deep"))
+        running = {spec.name: servers.Server(spec, log_dir) for spec, _ in specs}
+        databases = {spec.name: urlsplit(urls[label]).path.lstrip("/") for spec, label in specs}
         try:
             for server in running.values():
                 stack.callback(server.stop)
             for server in running.values():
                 server.wait_ready("/notes/1")
-            results = await measure(args, running, server_url, urls)
+            against = checkout.name if checkout else None
+            results = await measure(args, running, server_url, databases, against)
             peak_rss = {name: server.peak_rss_bytes() for name, server in running.items()}
         except BaseException:
             for server in running.values():
@@ -100,27 +189,30 @@ async def main() -> None:
                 print(f"--- {server.spec.name} log (tail)\n{server.log_path.read_text()[-3000:]}")
             raise
     machine["load_after"] = environment.load_average()
-    write(args, machine, results, peak_rss)
+    write(args, machine, results, peak_rss, checkout)
 
 
 async def measure(
     args: argparse.Namespace,
     running: dict[str, servers.Server],
     server_url: str,
-    urls: dict[str, str],
+    databases: dict[str, str],
+    against: str | None,
 ) -> dict[str, dict[str, list[Measurement]]]:
-    apps = [name for name in running if name != "service-deep"]
+    """Every app on every workload, round after round; `databases`: each app's database name
+    (for its PostgreSQL backends' CPU time); `against`: the other revision's app, if any."""
+    apps = [name for name in running if name != DEEP]
+    floor_apps = ["service"] + ([against] if against else [])
+    width = max(map(len, running))
     results: dict[str, dict[str, list[Measurement]]] = {}
     admin = await asyncpg.connect(server_url)
-    labels = {name: "deep" if name == "service-deep" else name.split("-")[0] for name in running}
-    databases = {name: urlsplit(urls[labels[name]]).path.lstrip("/") for name in running}
 
     async def backend_pids(app: str) -> list[int]:
         query = "SELECT pid FROM pg_stat_activity WHERE datname = $1"
         return [row["pid"] for row in await admin.fetch(query, databases[app])]
 
     async def one(app: str, workload: str, seconds: float, path: str = "", key: str = "") -> None:
-        max_id = args.deep_notes if app == "service-deep" else args.notes
+        max_id = args.deep_notes if app == DEEP else args.notes
         server_before = servers.cpu_seconds(running[app].pids())
         db_before = servers.cpu_seconds(await backend_pids(app))
         m = run_wrk(
@@ -140,7 +232,7 @@ async def measure(
         )
         results.setdefault(app, {}).setdefault(key or workload, []).append(m)
         print(
-            f"{app:18} {key or workload:28} {m.requests_per_second:9,.0f} req/s  "
+            f"{app:{width}} {key or workload:28} {m.requests_per_second:9,.0f} req/s  "
             f"p50 {m.p50_ms:6.1f} ms  p99 {m.p99_ms:6.1f} ms  errors {m.errors}  "
             f"CPU/req app {m.server_cpu_ms * 1000:4.0f} µs, db {m.db_cpu_ms * 1000:4.0f} µs",
             flush=True,
@@ -161,10 +253,10 @@ async def measure(
                 connections=8,
                 max_id=args.notes,
             )
-    if "service-deep" in running:
+    if DEEP in running:
         for path in deep_paths.values():
             run_wrk(
-                running["service-deep"].base_url,
+                running[DEEP].base_url,
                 "path",
                 seconds=args.warmup,
                 connections=8,
@@ -178,10 +270,11 @@ async def measure(
                 for app in order:
                     await one(app, workload, args.seconds)
             # The framework's floor: the service's cheapest route, no database, no dependency.
-            await one("service", "path", args.seconds, path="/health/live", key="floor")
-            if "service-deep" in running:
+            for app in [app for app in order if app in floor_apps]:
+                await one(app, "path", args.seconds, path="/health/live", key="floor")
+            if DEEP in running:
                 for key, path in deep_paths.items():
-                    await one("service-deep", "path", args.deep_seconds, path=path, key=key)
+                    await one(DEEP, "path", args.deep_seconds, path=path, key=key)
     finally:
         await admin.close()
     return results
@@ -197,26 +290,44 @@ def write(
     machine: dict[str, object],
     measurements: dict[str, dict[str, list[Measurement]]],
     peak_rss: dict[str, int],
+    checkout: revision.Checkout | None,
 ) -> None:
     summaries = {
         app: {key: report.summarize(rounds) for key, rounds in by_key.items()}
         for app, by_key in measurements.items()
     }
-    floor = summaries["service"].pop("floor")
-    main_apps = {app: summaries[app] for app in ("service", "baseline", "ceiling")}
-    sections = [
-        environment.markdown(machine, args),
-        "**Service against baseline and ceiling** (medians over the rounds):\n\n"
-        + report.comparison_table(main_apps),
-        "**Targets:**\n\n" + report.targets_table(report.targets(main_apps, peak_rss)),
+    floor = summaries["service"]["floor"]
+    sections = [environment.markdown(machine, args)]
+    if checkout:
+        sections.append(
+            f"**The service against {checkout.name}** (the working tree at "
+            f"{environment.code(machine)} against `{checkout.rev}` at `{checkout.commit}`, "
+            "interleaved, medians over the rounds; the ratio is the service's req/s as a "
+            f"share of {checkout.name}'s):\n\n"
+            + report.against_table("service", checkout.name, summaries)
+        )
+    floor_text = (
         f"**The framework's floor:** the service answering `GET /health/live` (FastAPI, the "
         "middleware, no database, no dependency) served "
         f"{floor.requests_per_second:,.0f} req/s at {floor.server_cpu_ms * 1000:.0f} µs of app "
-        "CPU per request, against the ceiling's "
-        f"{main_apps['ceiling']['read'].requests_per_second:,.0f} req/s for a whole point read.",
+        "CPU per request"
+    )
+    if "ceiling" in summaries:
+        main_apps = {app: summaries[app] for app in ("service", "baseline", "ceiling")}
+        sections += [
+            "**Service against baseline and ceiling** (medians over the rounds):\n\n"
+            + report.comparison_table(main_apps),
+            "**Targets:**\n\n" + report.targets_table(report.targets(main_apps, peak_rss)),
+            f"{floor_text}, against the ceiling's "
+            f"{main_apps['ceiling']['read'].requests_per_second:,.0f} req/s for a whole point "
+            "read.",
+        ]
+    else:
+        sections.append(f"{floor_text}.")
+    sections.append(
         "**Peak resident memory** (VmHWM of the serving process over the whole run):\n\n"
-        + report.rss_table(peak_rss),
-    ]
+        + report.rss_table(peak_rss)
+    )
     if "service-2-workers" in summaries:
         pairs = {
             workload: {
@@ -229,8 +340,8 @@ def write(
             "**1 vs 2 uvicorn workers** (the service):\n\n"
             + report.pair_table("workload", "1 worker", "2 workers", pairs)
         )
-    if "service-deep" in summaries:
-        deep = summaries["service-deep"]
+    if DEEP in summaries:
+        deep = summaries[DEEP]
         pairs = {
             label: {"first page": deep[f"{label} first"], "deep page": deep[f"{label} deep"]}
             for label in DEEP_PAGES

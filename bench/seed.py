@@ -1,14 +1,14 @@
 """Benchmark databases: created under unique names on the PostgreSQL server, seeded, dropped.
 
 The service's and the ceiling's databases get the service's schema from its own migrations
-(`python -m service migrate`); the baseline's gets the docs example's table. Notes are
-inserted with one `generate_series` statement, then the tables are analyzed and vacuumed so
-every app starts with the same fresh statistics.
+(`python -m service migrate`; another revision's service, from that revision's: its notes
+table must have the columns SERVICE_SEED fills); the baseline's gets the docs example's
+table. Notes are inserted with one `generate_series` statement, then the tables are analyzed
+and vacuumed so every app starts with the same fresh statistics.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -18,6 +18,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
+from bench.servers import environ_for
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTE_TEXT = "Remember to learn async DB calls! This is note number "
@@ -58,12 +60,15 @@ async def seed_baseline(url: str, notes: int) -> None:
     await _run(url, BASELINE_SCHEMA % (NOTE_TEXT, notes))
 
 
-async def seed_service(url: str, notes: int) -> None:
-    """Migrate with the service's own command, then insert `notes` notes."""
-    env = {**os.environ, "DATABASE_URL": url}
+async def seed_service(
+    url: str, notes: int, python: str = sys.executable, cwd: Path = ROOT
+) -> None:
+    """Migrate with the service's own command (this checkout's, or with `python` and `cwd`
+    another revision's: bench/revision.py), then insert `notes` notes."""
+    env = {**environ_for(python), "DATABASE_URL": url}
     subprocess.run(
-        [sys.executable, "-m", "service", "migrate"],
-        cwd=ROOT,
+        [python, "-m", "service", "migrate"],
+        cwd=cwd,
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,

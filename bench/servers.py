@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,23 +14,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Variables that would point another checkout's python or uv at this one.
+FOREIGN = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT")
 UVICORN = ["-m", "uvicorn", "--loop", "uvloop", "--http", "httptools", "--no-server-header"]
 
 
 @dataclass(frozen=True)
 class AppSpec:
-    """How to start one app: its command line after `python`, and its environment."""
+    """How to start one app: its command line after `python`, and its environment; by
+    default with this process's python in this checkout, or another revision's (`python`,
+    `cwd`: see bench/revision.py)."""
 
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    python: str = sys.executable
+    cwd: Path = ROOT
 
 
-def service(url: str, workers: int = 1, name: str = "service") -> AppSpec:
+def service(
+    url: str,
+    workers: int = 1,
+    name: str = "service",
+    python: str = sys.executable,
+    cwd: Path = ROOT,
+) -> AppSpec:
     """The service as operators run it (`python -m service serve`: uvicorn picks uvloop and
     httptools, which `uvicorn[standard]` installs), with its logs and metrics on."""
     env = {"DATABASE_URL": url, "WEB_CONCURRENCY": str(workers), "LOG_LEVEL": "info"}
-    return AppSpec(name, ["-m", "service", "serve"], env)
+    return AppSpec(name, ["-m", "service", "serve"], env, python, cwd)
+
+
+def environ_for(python: str) -> dict[str, str]:
+    """The environment to run `python` in: this process's, and when `python` is another
+    checkout's, without the variables that tie a python or uv to this one."""
+    if python == sys.executable:
+        return dict(os.environ)
+    return {key: value for key, value in os.environ.items() if key not in FOREIGN}
 
 
 def baseline(url: str) -> AppSpec:
@@ -46,19 +67,20 @@ class Server:
         self.spec = spec
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"{spec.name}.log"
+        file_name = re.sub(r"[^\w@.-]", "_", spec.name)  # e.g. service@origin/main
+        self.log_path = log_dir / f"{file_name}.log"
         argv = [*spec.argv]
-        env = {**os.environ, **spec.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        env = {**environ_for(spec.python), **spec.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         if int(spec.env.get("WEB_CONCURRENCY", "1")) > 1:
             # As operators run several workers: their metrics shared through this directory.
-            metrics_dir = log_dir / f"{spec.name}-metrics"
+            metrics_dir = log_dir / f"{file_name}-metrics"
             metrics_dir.mkdir()
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         if argv[:2] == ["-m", "uvicorn"]:
             argv += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, *argv], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                [spec.python, *argv], cwd=spec.cwd, env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
     def wait_ready(self, probe: str, timeout: float = 60.0) -> None:

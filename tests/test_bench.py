@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from bench.load import Measurement, parse
 from bench.profile import summarize as summarize_profile
-from bench.report import WORKLOADS, Summary, comparison_table, summarize, targets
+from bench.report import WORKLOADS, Summary, against_table, comparison_table, summarize, targets
+from bench.revision import worktree
+from bench.run import options
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:1
 BENCH_RESULT {"requests": 20000, "duration_us": 10000000, "connect_errors": 0, \
@@ -56,3 +64,52 @@ def test_profile_samples_are_grouped_by_innermost_layer() -> None:
     assert by_layer["asyncpg (driver, pool)"] == 6
     assert by_layer["pypika (SQL building for tortoise)"] == 4
     assert by_function["main (service/cli.py:1)"] == 10
+
+
+def test_against_table_puts_the_revision_beside_the_service() -> None:
+    service = {w: summarize([measurement(950, 12)]) for w in (*WORKLOADS, "floor")}
+    other = {w: summarize([measurement(1000, 10)]) for w in WORKLOADS}  # no floor measured
+    table = against_table("service", "service@main", {"service": service, "service@main": other})
+    assert "| service req/s | service@main req/s | service / service@main |" in table
+    assert "| `GET /notes/{random id}` | 950 | 1,000 | 95% | 12.0 | 10.0 |" in table
+    assert "/health/live" not in table  # only rows both apps have
+
+
+def test_apps_default_to_the_two_services_with_against(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--quick", "--against", "main"])
+    assert options().apps == {"service", "against"}
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--no-workers", "--deep-notes", "0"])
+    assert options().apps == {"service", "baseline", "ceiling"}
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--against", "main", "--apps", "baseline"])
+    with pytest.raises(SystemExit):  # no service, and baseline without ceiling
+        options()
+
+
+def test_revision_worktree_is_removed_even_when_the_run_fails(tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(tmp_path), *args], check=True, text=True,
+                              capture_output=True)  # fmt: skip
+        return done.stdout
+
+    git("init", "--quiet")
+    (tmp_path / "marker").write_text("old\n")
+    git("add", "marker")
+    git("-c", "user.name=bench", "-c", "user.email=bench@example.com",
+        "commit", "--quiet", "-m", "old")  # fmt: skip
+    (tmp_path / "marker").write_text("new\n")  # the working tree moves on
+    seen: list[Path] = []
+
+    def failing_run(rev: str) -> None:
+        with worktree(rev, tmp_path) as checkout:
+            seen.append(checkout.root)
+            assert (checkout.root / "marker").read_text() == "old\n"
+            assert checkout.name == f"service@{rev}"
+            raise RuntimeError("the benchmark failed")
+
+    with pytest.raises(RuntimeError):
+        failing_run("HEAD")
+    assert len(seen) == 1
+    assert not seen[0].exists()
+    assert git("worktree", "list").count("\n") == 1  # only the main one is left
+    with pytest.raises(SystemExit, match="no-such-revision"):
+        failing_run("no-such-revision")
