@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.client import (
+from notes_client import (
     AsyncNotesClient,
     NotesClient,
     PreconditionFailed,
@@ -21,7 +21,7 @@ from service.client import (
     ServiceUnreachable,
     request_id,
 )
-from service.client.calls import Call
+from notes_client.calls import Call
 from service.config import Settings
 from tests.client.conftest import QUICK
 from tests.client.faults import STALL_SECONDS, FaultProxy

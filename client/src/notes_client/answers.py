@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import httpx
 from pydantic import TypeAdapter
 
-from service.client.calls import Call
-from service.client.errors import ProblemError, error_for
-from service.client.models import Note
+from notes_client.calls import Call
+from notes_client.errors import ProblemError, error_for
+from notes_client.models import Note
 
 _NOTES = TypeAdapter(list[Note])
 

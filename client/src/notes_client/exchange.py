@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import httpx
 
-from service.client.answers import Answer
-from service.client.calls import Call
-from service.client.errors import ServiceUnreachable
-from service.client.retry import Attempts
+from notes_client.answers import Answer
+from notes_client.calls import Call
+from notes_client.errors import ServiceUnreachable
+from notes_client.retry import Attempts
 
 
 class Exchange:

@@ -14,15 +14,15 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from service.client import answers, calls
-from service.client.answers import Answer
-from service.client.cache import NoteCache
-from service.client.calls import Call, Order
-from service.client.errors import PreconditionFailed
-from service.client.exchange import Exchange
-from service.client.models import Note
-from service.client.retry import RetryPolicy
-from service.client.wire import next_page
+from notes_client import answers, calls
+from notes_client.answers import Answer
+from notes_client.cache import NoteCache
+from notes_client.calls import Call, Order
+from notes_client.errors import PreconditionFailed
+from notes_client.exchange import Exchange
+from notes_client.models import Note
+from notes_client.retry import RetryPolicy
+from notes_client.wire import next_page
 
 Http = TypeVar("Http", httpx.Client, httpx.AsyncClient)
 Pages = TypeVar("Pages", bound=Iterator[Note] | AsyncIterator[Note])

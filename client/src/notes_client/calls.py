@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 import httpx
 
-from service.client.context import current_request_id
-from service.client.models import Note
+from notes_client.context import current_request_id
+from notes_client.models import Note
+from notes_client.version import USER_AGENT
 
 NoteRef = Note | int
 Order = Literal["asc", "desc"]
@@ -42,7 +43,7 @@ class Call:
 
 
 def default_headers(api_key: str | None) -> dict[str, str]:
-    headers = {"Accept": "application/json", "User-Agent": "notes-client/1.0"}
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     if api_key is not None:
         headers["Authorization"] = f"Bearer {api_key}"
     return headers

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import httpx
 
-from service.client import calls
-from service.client.answers import Answer, notes_from
-from service.client.base import BaseNotesClient
-from service.client.calls import Call, NoteRef
-from service.client.errors import PreconditionFailed
-from service.client.models import Note
+from notes_client import calls
+from notes_client.answers import Answer, notes_from
+from notes_client.base import BaseNotesClient
+from notes_client.calls import Call, NoteRef
+from notes_client.errors import PreconditionFailed
+from notes_client.models import Note
 
 
 class NotesClient(BaseNotesClient[httpx.Client, Iterator[Note]]):
@@ -26,7 +26,7 @@ class NotesClient(BaseNotesClient[httpx.Client, Iterator[Note]]):
             for open_note in notes.list(completed=False): # every page, following Link
                 ...
 
-    Errors are `NotesError`s (`service.client.errors`).
+    Errors are `NotesError`s (`notes_client.errors`).
     """
 
     def _open(
