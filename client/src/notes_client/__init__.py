@@ -1,7 +1,6 @@
 """notes-client: a typed Python client for the notes service, for other services to call it.
 
-Needs only httpx and pydantic: nothing here imports the server. The guide is the service's
-docs/client.md; in short:
+Needs only httpx and pydantic: nothing here imports the server.
 
     from notes_client import NotesClient, PreconditionFailed, request_id
 
@@ -15,26 +14,16 @@ docs/client.md; in short:
         for note in notes.list(completed=False, page_size=200):  # follows Link, page by page
             print(note.id, note.text)
 
-`AsyncNotesClient` has the same methods, awaited (`async for` over `list`).
+`AsyncNotesClient` has the same methods, awaited (`async for` over `list`). Every attempt has
+timeouts; what is safe to repeat is retried with backoff within a deadline (`RetryPolicy`);
+writes given a `Note` are conditional; `cache_size=N` revalidates notes with If-None-Match;
+error answers raise the exceptions drawn in `notes_client.errors`. The guide is docs/client.md
+in the notes service's repository.
 
-What the client does for you:
-- timeouts on every attempt (`timeout`, default 3 s to connect, 10 s per read or write);
-- retries with exponential backoff and full jitter on connection failures, 429 and 503
-  (honouring Retry-After), within a total deadline, and only where repeating is safe
-  (`RetryPolicy`, in `notes_client.retry`);
-- `create` sends an `Idempotency-Key` (a UUID per call, reused by its retries), so a create
-  whose answer was lost and is retried makes exactly one note;
-- writes given a `Note` are conditional (If-Match on its version) and raise
-  PreconditionFailed on a 412 - except when the 412 only says that an earlier attempt of the
-  same call, whose answer was lost, already made the change: then you get that note;
-  a DELETE whose lost attempt already deleted the note succeeds likewise;
-- `cache_size=N` keeps N notes and revalidates them with If-None-Match (304: no body);
-- problem+json answers become exceptions (the tree is drawn in `notes_client.errors`).
-
-The modules: `calls` (arguments -> requests), `answers` (responses -> notes or errors),
-`exchange` and `retry` (one call's attempts), `base` (what both clients share),
-`sync_client` and `async_client` (their I/O only); `models`, `errors`, `cache`, `context`,
-`wire` (headers) and `version`.
+Modules: `calls` (arguments -> requests) and `answers` (responses -> notes or errors),
+`exchange` and `retry` (one call's attempts), `base` (what both clients share), `sync_client`
+and `async_client` (their I/O only); `models`, `errors`, `cache`, `context` (request ids),
+`wire` (response headers), `version`.
 """
 
 from notes_client.async_client import AsyncNotesClient
