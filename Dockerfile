@@ -10,6 +10,9 @@ ENV UV_COMPILE_BYTECODE=1 \
 RUN pip install uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
+# The client (client/) is a workspace member: --locked reads its manifest to check the lock,
+# but it is a dev dependency only, so nothing of it is installed or copied into the image.
+COPY client/pyproject.toml ./client/
 RUN uv sync --locked --no-dev
 
 FROM python:3.11-slim AS runtime

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from notes_client import AsyncNotesClient, NotesClient, RetryPolicy
 from service.api_keys import digest_of, generate_key
-from service.client import AsyncNotesClient, NotesClient, RetryPolicy
 from service.config import Settings
 from tests.client.faults import FaultProxy, fault_proxy
 from tests.servers import Server, running_server

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.client import NotesClient, PreconditionRequired, Unauthorized
+from notes_client import NotesClient, PreconditionRequired, Unauthorized
 from tests.client.faults import fault_proxy
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from service.client import (
+from notes_client import (
     AsyncNotesClient,
     NoteNotFound,
     PreconditionFailed,

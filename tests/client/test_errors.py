@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from service.client import (
+from notes_client import (
     IdempotencyKeyReused,
     NoteNotFound,
     PreconditionFailed,
@@ -17,7 +17,7 @@ from service.client import (
     Unauthorized,
     ValidationFailed,
 )
-from service.client.errors import error_for
+from notes_client.errors import error_for
 
 
 def problem(status: int, slug: str, **extra: object) -> httpx.Response:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.client import (
+from notes_client import (
     AsyncNotesClient,
     NotesClient,
     PreconditionFailed,
@@ -21,7 +21,7 @@ from service.client import (
     ServiceUnreachable,
     request_id,
 )
-from service.client.calls import Call
+from notes_client.calls import Call
 from service.config import Settings
 from tests.client.conftest import QUICK
 from tests.client.faults import STALL_SECONDS, FaultProxy
@@ -140,6 +140,19 @@ def test_a_conditional_patch_whose_answer_was_lost_returns_its_own_result(
     assert [e.status for e in proxy.requests("PATCH")] == [None, 412]
     assert (patched.version, patched.completed) == (2, True)
     assert stored_notes(live_server) == [patched.model_dump(mode="json")]
+
+
+async def test_the_async_client_also_returns_its_own_write_whose_answer_was_lost(
+    proxy: FaultProxy, live_server: Server
+) -> None:
+    async with AsyncNotesClient(proxy.base_url, retry=QUICK) as notes:
+        note = await notes.create("replace me")
+        proxy.inject("drop", method="PUT")
+        replaced = await notes.replace(note, text="replaced", completed=True)
+
+    assert [e.status for e in proxy.requests("PUT")] == [None, 412]
+    assert (replaced.version, replaced.text, replaced.completed) == (2, "replaced", True)
+    assert stored_notes(live_server) == [replaced.model_dump(mode="json")]
 
 
 def test_a_412_after_a_lost_answer_is_still_raised_when_someone_else_wrote(

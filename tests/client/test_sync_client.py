@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC
 
 import pytest
 
-from service.client import (
+import notes_client
+from notes_client import (
     IdempotencyKeyReused,
     Note,
     NoteNotFound,
@@ -16,6 +18,7 @@ from service.client import (
 )
 from tests.client.conftest import QUICK
 from tests.client.faults import FaultProxy
+from tests.servers import REPO_ROOT
 
 
 def test_create_returns_the_stored_note(notes: NotesClient) -> None:
@@ -153,3 +156,12 @@ def test_the_api_key_is_sent_on_every_call_and_never_shown(proxy: FaultProxy) ->
         assert "nsk_secret" not in repr(notes)
 
     assert {e.headers["authorization"] for e in proxy.exchanges} == {"Bearer nsk_secret"}
+
+
+def test_every_call_names_the_client_and_its_version(proxy: FaultProxy) -> None:
+    declared = tomllib.loads((REPO_ROOT / "client" / "pyproject.toml").read_text())["project"]
+    with NotesClient(proxy.base_url) as notes:
+        list(notes.list())
+
+    assert notes_client.__version__ == declared["version"]
+    assert proxy.exchanges[0].headers["user-agent"] == f"notes-client/{declared['version']}"

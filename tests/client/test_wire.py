@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from service.client.wire import next_page, retry_after_seconds
+from notes_client.wire import next_page, retry_after_seconds
 
 BASE = httpx.URL("https://gateway.example/api/")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from service.client.models import Note
+from notes_client.models import Note
 
 
 class NoteCache:

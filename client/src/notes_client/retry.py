@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from service.client.wire import retry_after_seconds
+from notes_client.wire import retry_after_seconds
 
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from service.client.wire import retry_after_seconds
+from notes_client.wire import retry_after_seconds
 
 
 class NotesError(Exception):
