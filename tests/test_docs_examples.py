@@ -42,8 +42,6 @@ SETUP_COMMANDS = ["python3 scripts/dev.py serve", "python3 scripts/dev.py test"]
 
 # Written on other branches of the same change; each entry goes once that branch is merged
 # (test_pending_items_are_still_pending says when).
-PENDING_SUBCOMMANDS = {"run"}  # `python3 scripts/dev.py run <command...>`
-PENDING_FILES = {"docs/client.md"}  # the client's guide
 
 _FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)")
 _STATUS_LINE = re.compile(r"^HTTP/[\d.]+ (\d{3})", re.MULTILINE)
@@ -194,8 +192,6 @@ def test_links_between_documents_resolve() -> None:
             path_part, _, anchor = target.partition("#")
             linked = (document.parent / path_part).resolve() if path_part else document
             where = f"{relative(document)}: ({target})"
-            if relative(linked) in PENDING_FILES:
-                continue
             assert linked.exists(), f"{where}: no such file"
             if anchor and linked.suffix == ".md":
                 assert anchor in anchors(linked), f"{where}: no such heading"
@@ -205,13 +201,6 @@ def anchors(document: Path) -> set[str]:
     """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
     headings = re.findall(r"^#+ (.+)$", document.read_text(), flags=re.MULTILINE)
     return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
-
-
-def test_pending_items_are_still_pending() -> None:
-    arrived = (PENDING_SUBCOMMANDS & dev_subcommands()) | {
-        name for name in PENDING_FILES if (REPO_ROOT / name).exists()
-    }
-    assert not arrived, f"now in the tree: remove {sorted(arrived)} from this test's PENDING_*"
 
 
 # -- curl examples against a live server --------------------------------------------------
@@ -306,7 +295,7 @@ def check(argv: list[str], where: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def check_dev_py(argv: list[str], where: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert argv, f"{where}: no subcommand"
     subcommand, rest = argv[0], argv[1:]
-    assert subcommand in dev_subcommands() | PENDING_SUBCOMMANDS, f"{where}: no {subcommand!r}"
+    assert subcommand in dev_subcommands(), f"{where}: no {subcommand!r}"
     if subcommand == "bench":
         options = set(re.findall(r'"(--[\w-]+)"', (REPO_ROOT / "bench" / "run.py").read_text()))
         unknown = [word for word in rest if word.startswith("--") and word not in options]
@@ -320,14 +309,9 @@ def check_dev_py(argv: list[str], where: str, monkeypatch: pytest.MonkeyPatch) -
 
 def dev_subcommands() -> set[str]:
     """The subcommands scripts/dev.py documents in its usage and handles."""
-    path = REPO_ROOT / "scripts" / "dev.py"
-    spec = importlib.util.spec_from_file_location("dev_script", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("scripts.dev")
     documented = set(re.findall(r"python3 scripts/dev\.py ([\w-]+)", module.__doc__ or ""))
-    source = path.read_text()
+    source = (REPO_ROOT / "scripts" / "dev.py").read_text()
     return {name for name in documented if f'"{name}"' in source}
 
 
