@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: docker build -t notes-service .   Run: see docker-compose.yml and the README.
+# Build: docker build -t notes-service .   Run: see docker-compose.yml and docs/operations.md.
 
 FROM python:3.11-slim AS build
 ENV UV_COMPILE_BYTECODE=1 \

@@ -101,7 +101,7 @@ def _against(machine: dict[str, object]) -> str:
     return f"; the service also at `{against['rev']}` (`{against['commit']}`), same settings"
 
 
-def replace_readme_section(readme: Path, text: str) -> None:
-    content = readme.read_text()
+def replace_results_section(document: Path, text: str) -> None:
+    content = document.read_text()
     start, end = content.index(START) + len(START), content.index(END)
-    readme.write_text(content[:start] + "\n" + text + content[end:])
+    document.write_text(content[:start] + "\n" + text + content[end:])

@@ -12,7 +12,7 @@ at BENCH_POSTGRES_URL when that is set (databases created under unique names, dr
 the end). The apps run side by side as real uvicorn processes (one worker,
 uvloop, httptools) and wrk loads one at a time, the apps' order rotating every round so
 that background noise falls on all of them alike. Writes bench/results.md (and, with
---readme, the Performance section of README.md) and bench/results.json.
+--docs, the results section of docs/performance.md) and bench/results.json.
 
 --against REV (any git revision: main, a292586, HEAD~3) adds "service@REV": that revision
 checked out in a temporary git worktree with a virtualenv from its own uv.lock, its
@@ -98,7 +98,9 @@ def options() -> argparse.Namespace:
         help=f"comma-separated, from {','.join(APPS)} (default: all but against; "
         "with --against: service,against)",
     )
-    parser.add_argument("--readme", action="store_true", help="update README.md's section")
+    parser.add_argument(
+        "--docs", action="store_true", help="update docs/performance.md's results section"
+    )
     parser.add_argument("--quick", action="store_true", help="a short run to check the harness")
     if parser.parse_args().quick:  # shorter defaults; options given explicitly still win
         parser.set_defaults(
@@ -120,8 +122,8 @@ def options() -> argparse.Namespace:
         parser.error("--apps must include service: everything is compared with it")
     if ("baseline" in apps) != ("ceiling" in apps):
         parser.error("--apps: baseline and ceiling go together (the targets need both)")
-    if args.readme and not {"baseline", "ceiling"} <= apps:
-        parser.error("--readme needs baseline and ceiling (the README's tables show them)")
+    if args.docs and not {"baseline", "ceiling"} <= apps:
+        parser.error("--docs needs baseline and ceiling (docs/performance.md's tables show them)")
     args.apps = apps
     return args
 
@@ -362,8 +364,8 @@ def write(
         "peak_rss_bytes": peak_rss,
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(raw, indent=1) + "\n")
-    if args.readme:
-        environment.replace_readme_section(ROOT / "README.md", text)
+    if args.docs:
+        environment.replace_results_section(ROOT / "docs" / "performance.md", text)
     print(text)
 
 

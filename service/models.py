@@ -1,4 +1,5 @@
-"""Tortoise models. Aerich owns the schema: a change here needs a migration (see the README)."""
+"""Tortoise models. Aerich owns the schema: a change here needs a migration
+(docs/development.md, "Adding a migration")."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ It runs every phase (the documented examples, coverage of each schema's edges, r
 fuzzing, and stateful sequences that follow the OpenAPI links from create_note) with every
 built-in check, configured in `tests/schemathesis.toml`: deterministic and bounded, on
 whichever backend this run of the suite uses. Zero failures is the bar; each bug it found
-is pinned down by a named regression test elsewhere (see the README's "Hostile input").
+is pinned down by a named regression test elsewhere (docs/api.md, "Hostile input and limits").
 """
 
 from __future__ import annotations
