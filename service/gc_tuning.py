@@ -7,9 +7,7 @@ of requests. `gc.freeze()` moves it out of the collector's sight. And a request 
 hundreds of short-lived objects, so the default first threshold (700) runs a collection
 every few requests: 20,000 runs one every few dozen. Reference cycles are still collected.
 
-Measured with the benchmark's point reads and creates (64 connections, one worker): +14%
-and +25% requests/s, p99 latency 111 -> 67 ms and 112 -> 78 ms; peak memory unchanged
-within 1 MiB (bench/results.md).
+docs/performance.md has what it gains under load.
 """
 
 from __future__ import annotations

@@ -9,10 +9,9 @@ TimeoutError, which the service answers with 503 and `Retry-After`.
 asyncpg's pool hands connections out through an `asyncio.Queue`, which is not first come,
 first served: a request arriving just as a connection comes back takes it ahead of the
 woken waiter, which goes to the back of the line. Under saturation a few unlucky requests
-wait many times over (in the benchmark's point reads, 64 connections on a pool of 10: p99
-76 ms at a 13 ms mean). A FIFO semaphore with one permit per connection (asyncio's is
-fair: a newcomer queues behind every waiter) now decides the order; the pool's own queue
-then always has a connection ready.
+wait many times over: a long tail of latency (docs/performance.md). A FIFO semaphore with
+one permit per connection (asyncio's is fair: a newcomer queues behind every waiter) now
+decides the order; the pool's own queue then always has a connection ready.
 """
 
 from __future__ import annotations

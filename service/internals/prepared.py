@@ -14,7 +14,7 @@ LIKE pattern that Tortoise escapes and wraps in `%`): preparing refuses the shap
 `PreparedInsert` does the same for a model's INSERT: the statement Tortoise's executor
 generates and caches for the model, run with values converted by the model's own fields,
 without the model instance (`Model.create` builds one, with its change tracking and signal
-dispatch, which cost about 45 µs of a create).
+dispatch, which cost a good part of a create: docs/performance.md).
 """
 
 from __future__ import annotations
