@@ -78,10 +78,10 @@ async def create_note(
     owner: str, fields: Mapping[str, Any], *, connection: BaseDBAsyncClient | None = None
 ) -> NoteRead:
     """Insert a note; pass `connection` to make it part of the caller's transaction."""
-    now = datetime.now(UTC)
-    note = {**fields, "created_at": now, "updated_at": now, "version": 1}
-    note_id = await _INSERT_NOTE.insert({**note, "owner": owner}, using=connection)
-    return NoteRead.model_validate({**note, "id": note_id})
+    now = datetime.now(UTC)  # a new note's two timestamps are equal
+    values = {**fields, "owner": owner, "created_at": now, "updated_at": now}
+    row = await _INSERT_NOTE.insert(values, using=connection)
+    return NoteRead.model_validate({name: row[name] for name in READ_FIELDS})
 
 
 _GET_NOTE = PreparedQuery(

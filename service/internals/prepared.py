@@ -12,17 +12,19 @@ A sample must reach the SQL as a parameter of its own, unchanged (it cannot for,
 LIKE pattern that Tortoise escapes and wraps in `%`): preparing refuses the shape otherwise.
 
 `PreparedInsert` does the same for a model's INSERT: the statement Tortoise's executor
-generates and caches for the model, run with values converted by the model's own fields,
-without the model instance (`Model.create` builds one, with its change tracking and signal
-dispatch, which cost a good part of a create: docs/performance.md).
+generates and caches for the model, run with values converted by the model's own fields and
+its defaults for those left out, without the model instance (`Model.create` builds one, with
+its change tracking and signal dispatch, a good part of a create: docs/performance.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import BaseDBAsyncClient, connections
+from tortoise.fields import Field
 from tortoise.models import Model
 from tortoise.queryset import ValuesQuery
 
@@ -92,20 +94,35 @@ class PreparedInsert:
 
     async def insert(
         self, values: Mapping[str, Any], *, using: BaseDBAsyncClient | None = None
-    ) -> int:
-        """Insert one row of `values` (every column but the generated key, by field name);
-        `using` runs it on a transaction's connection. Returns the generated key."""
+    ) -> dict[str, Any]:
+        """Insert one row of `values` (by field name); a column not given takes the model's
+        default, as `Model.create` would. `using` runs it on a transaction's connection.
+        Returns the row as stored, with its generated key."""
         db = using or connections.get(self._connection)
-        dialect = db.capabilities.dialect
-        sql, columns = self._by_dialect.get(dialect) or self._prepare(db)
+        sql, columns = self._by_dialect.get(db.capabilities.dialect) or self._prepare(db)
         fields = self._model._meta.fields_map
-        arguments = [fields[name].to_db_value(values[name], self._model) for name in columns]
+        row = {name: values[name] if name in values else _default(fields[name]) for name in columns}
+        arguments = [fields[name].to_db_value(row[name], self._model) for name in columns]
         generated = await db.execute_insert(sql, arguments)
         # asyncpg answers the RETURNING row, SQLite the row id.
-        return generated if isinstance(generated, int) else int(generated[0])
+        row[self._model._meta.pk_attr] = (
+            generated if isinstance(generated, int) else int(generated[0])
+        )
+        return row
 
     def _prepare(self, db: BaseDBAsyncClient) -> tuple[str, list[str]]:
         executor = db.executor_class(model=self._model, db=db)
         prepared = (executor.insert_query, list(executor.regular_columns))
         self._by_dialect[db.capabilities.dialect] = prepared
         return prepared
+
+
+def _default(field: Field[Any]) -> Any:
+    """The value `Model.create` gives a field the caller left out."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return datetime.now(UTC)
+    if field.default is not None:
+        return field.default() if callable(field.default) else field.default
+    if field.null:
+        return None
+    raise ValueError(f"{field.model_field_name!r} has no value and no default")

@@ -5,9 +5,11 @@ are served in the order they came."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -83,3 +85,14 @@ async def test_waiters_get_connections_first_come_first_served(settings: Setting
         await pool.close()
 
     assert order == [f"waiter {number}" for number in range(5)] + ["newcomer"]
+
+
+def test_the_asyncpg_methods_it_overrides_are_there() -> None:
+    """BoundedWaitPool wraps asyncpg's private `Pool._acquire(timeout)` (the step behind
+    `acquire()`) and its `release(connection, *, timeout)`; a rename would bypass the turn."""
+    acquire = inspect.signature(asyncpg.Pool._acquire)
+    assert list(acquire.parameters) == ["self", "timeout"]
+    release = inspect.signature(asyncpg.Pool.release)
+    assert list(release.parameters) == ["self", "connection", "timeout"]
+    assert release.parameters["timeout"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert {"min_size", "max_size", "reset"} <= set(_CREATE_POOL_DEFAULTS)
