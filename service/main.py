@@ -35,6 +35,7 @@ from service.db import tortoise_config
 from service.draining import end_draining
 from service.gc_tuning import tune_for_serving
 from service.idempotency import purge_periodically
+from service.internals.fastapi_params import remember_parameter_kinds
 from service.logs import configure_logging
 from service.migrate import pending_migrations
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.LOG_LEVEL)
     keyring = load_keyring(settings)  # a malformed key configuration stops the start here
+    remember_parameter_kinds()
     app = FastAPI(
         title="Notes service",
         version="1.0.0",

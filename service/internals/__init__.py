@@ -4,8 +4,10 @@
   and query builder);
 - `pg_pool`: the asyncpg engine Tortoise loads, with a bounded, fair wait for connections
   (asyncpg's `Pool._acquire`);
-- `pool_usage`: connections in use, for the metrics (Tortoise clients' `_pool`, `_connection`).
+- `pool_usage`: connections in use, for the metrics (Tortoise clients' `_pool`, `_connection`);
+- `fastapi_params`: FastAPI's per-request parameter inspection, memoized
+  (`fastapi.dependencies.utils`).
 
 tests/internals/ pins what each relies on; pyproject.toml bounds the versions they were
-checked against.
+checked against (FastAPI, Tortoise, asyncpg).
 """
