@@ -7,7 +7,7 @@
         --sqlite                                  only on SQLite (the fast edit-test loop)
         --postgres                                only on PostgreSQL
     python3 scripts/dev.py check                  install, run ruff check, ruff format --check,
-                                                  mypy --strict
+                                                  mypy --strict, lint-imports (.importlinter)
     python3 scripts/dev.py audit                  pip-audit the locked runtime dependencies
     python3 scripts/dev.py bench [ARGS]           install the bench group, run bench/run.py
     python3 scripts/dev.py run COMMAND [ARGS]     install, then `uv run --locked COMMAND ARGS`
@@ -190,6 +190,7 @@ def check() -> int:
         ["ruff", "format", "--check", "."],
         ["mypy"],
         ["mypy", "scripts"],
+        ["lint-imports"],  # the layer contracts in .importlinter
     )
     for command in commands:
         say(" ".join(command))
