@@ -48,6 +48,7 @@ class ServiceError(Exception):
     # The headers every response of this kind carries, with what they mean.
     header_docs: ClassVar[tuple[tuple[str, str], ...]] = ()
     example_errors: ClassVar[Sequence[FieldErrorDict] | None] = None
+    retry_after_seconds: ClassVar[int | None] = None  # sent as Retry-After
 
     def __init__(
         self,
@@ -63,24 +64,38 @@ class ServiceError(Exception):
         super().__init__(self.detail)
 
     def default_headers(self) -> dict[str, str]:
-        return {}
+        if self.retry_after_seconds is None:
+            return {}
+        return {"Retry-After": str(self.retry_after_seconds)}
 
     def field_errors(self) -> list[FieldErrorDict] | None:
         """For a 422: the offending fields, as the problem's `errors`."""
         return None
 
+    def body(self) -> dict[str, Any]:
+        """This problem as application/problem+json."""
+        return _problem_body(self, self.detail, self.errors)
+
     @classmethod
     def example(cls) -> dict[str, Any]:
         """A true-to-life body of this kind, for the OpenAPI document."""
-        body: dict[str, Any] = {
-            "type": f"/problems/{cls.slug}",
-            "title": cls.title,
-            "status": cls.status,
-            "detail": cls.detail,
-        }
-        if cls.example_errors is not None:
-            body["errors"] = list(cls.example_errors)
-        return body
+        return _problem_body(cls, cls.detail, cls.example_errors)
+
+
+def _problem_body(
+    kind: ServiceError | type[ServiceError],
+    detail: str,
+    errors: Sequence[FieldErrorDict] | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind.slug}",
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return body
 
 
 def problem_kinds() -> list[type[ServiceError]]:
@@ -247,10 +262,7 @@ class DatabaseUnavailable(ServiceError):
     explanation = "The database is unavailable; retry after `Retry-After` seconds."
     detail = "The database is unavailable; retry later."
     header_docs = (("Retry-After", _RETRY_AFTER_DOC),)
-    retry_after_seconds: ClassVar[int] = 2
-
-    def default_headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_seconds)}
+    retry_after_seconds = 2
 
 
 class NotReady(ServiceError):
@@ -260,9 +272,7 @@ class NotReady(ServiceError):
     explanation = "Not ready; `detail` says why."
     detail = "The database does not answer."
     header_docs = (("Retry-After", _RETRY_AFTER_DOC),)
-
-    def default_headers(self) -> dict[str, str]:
-        return {"Retry-After": "5"}
+    retry_after_seconds = 5
 
 
 class HttpError(ServiceError):

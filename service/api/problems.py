@@ -6,8 +6,6 @@ and gives the OpenAPI document its schema.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,16 +26,8 @@ def kind_for_status(status: int) -> type[ServiceError] | None:
 
 
 def problem_response(error: ServiceError) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{error.slug}",
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-    }
-    if error.errors is not None:
-        body["errors"] = error.errors
     return JSONResponse(
-        body, status_code=error.status, headers=error.headers, media_type=PROBLEM_MEDIA_TYPE
+        error.body(), status_code=error.status, headers=error.headers, media_type=PROBLEM_MEDIA_TYPE
     )
 
 

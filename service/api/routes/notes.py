@@ -51,6 +51,11 @@ _WRITE_PROBLEMS = (
     ValidationFailed,
     PreconditionRequired,
 )
+# PATCH and PUT answer alike.
+_CHANGE_OPTIONS: dict[str, Any] = {
+    "response_model": NoteRead,
+    "responses": {200: {"headers": {"ETag": HEADER_ETAG}}, **problem_responses(*_WRITE_PROBLEMS)},
+}
 
 
 @dataclass(frozen=True)
@@ -184,8 +189,7 @@ async def get_note(
     "/{note_id}",
     operation_id="update_note",
     summary="Change some fields of a note",
-    response_model=NoteRead,
-    responses={200: {"headers": {"ETag": HEADER_ETAG}}, **problem_responses(*_WRITE_PROBLEMS)},
+    **_CHANGE_OPTIONS,
 )
 async def update_note(
     note_id: NoteId, payload: NotePatch, client: CurrentClient, condition: Condition
@@ -193,17 +197,11 @@ async def update_note(
     """Change `text`, `completed` or both; `{}` changes nothing. Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump(exclude_unset=True)
-    note = await notes.update_note(client, note_id, changes, condition)
-    return note_response(note)
+    return note_response(await notes.update_note(client, note_id, changes, condition))
 
 
 @route(
-    "PUT",
-    "/{note_id}",
-    operation_id="replace_note",
-    summary="Replace a note",
-    response_model=NoteRead,
-    responses={200: {"headers": {"ETag": HEADER_ETAG}}, **problem_responses(*_WRITE_PROBLEMS)},
+    "PUT", "/{note_id}", operation_id="replace_note", summary="Replace a note", **_CHANGE_OPTIONS
 )
 async def replace_note(
     note_id: NoteId, payload: NoteReplace, client: CurrentClient, condition: Condition
@@ -211,8 +209,7 @@ async def replace_note(
     """Replace a note's `text` and `completed` (both required). Send `If-Match` with the
     note's ETag so that a concurrent change is a 412 instead of being overwritten."""
     changes = payload.model_dump()
-    note = await notes.update_note(client, note_id, changes, condition)
-    return note_response(note)
+    return note_response(await notes.update_note(client, note_id, changes, condition))
 
 
 @route(
