@@ -1,10 +1,12 @@
-"""Dependencies: none of them runs in FastAPI's thread pool."""
+"""The routes' declared inputs: documented as read, solved without a thread hop, and
+validated together."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
@@ -12,6 +14,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from service.api.routes import docs, health, notes
+from tests.factories import assert_problem, create_note
 
 
 def dependencies(dependant: Dependant) -> Iterator[Dependant]:
@@ -95,3 +98,38 @@ def test_the_notes_routes_declare_what_they_take() -> None:
         for method in route.methods or ()
     }
     assert read == expected
+
+
+async def test_one_422_lists_a_bad_body_and_a_bad_id_together(client: httpx.AsyncClient) -> None:
+    response = await client.patch("/notes/0", json={"completed": "yes"})
+
+    body = assert_problem(response, 422, "validation-error")
+    locations = {tuple(error["loc"]) for error in body["errors"]}
+    assert locations == {("path", "note_id"), ("body", "completed")}
+
+
+async def test_if_match_field_lines_count_together(client: httpx.AsyncClient) -> None:
+    note = await create_note(client)
+    lines = [("If-Match", '"7"'), ("If-Match", '"1"')]  # the second names the current version
+
+    response = await client.patch(f"/notes/{note['id']}", json={"completed": True}, headers=lines)
+
+    assert response.status_code == 200
+    assert response.json()["version"] == 2
+    conditional = [("If-None-Match", '"9"'), ("If-None-Match", '"2"')]
+    assert (await client.get(f"/notes/{note['id']}", headers=conditional)).status_code == 304
+
+
+async def test_of_several_idempotency_key_lines_the_first_counts(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"text": "once"}
+    first = await client.post("/notes", json=body, headers=[("Idempotency-Key", "a")])
+    again = await client.post(
+        "/notes", json=body, headers=[("Idempotency-Key", "a"), ("Idempotency-Key", "b")]
+    )
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()  # replayed: the key was "a"
+    listed = await client.get("/notes")
+    assert [note["text"] for note in listed.json()] == ["once"]
