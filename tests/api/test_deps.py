@@ -13,6 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from service.api.deps import current_client
 from service.api.routes import docs, health, notes
 from tests.factories import assert_problem, create_note
 
@@ -133,3 +134,18 @@ async def test_of_several_idempotency_key_lines_the_first_counts(
     assert again.json() == first.json()  # replayed: the key was "a"
     listed = await client.get("/notes")
     assert [note["text"] for note in listed.json()] == ["once"]
+
+
+async def test_dependency_overrides_reach_the_declared_inputs(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async def another_client() -> str:
+        return "override"
+
+    app.dependency_overrides[current_client] = another_client
+    try:
+        note = await create_note(client, text="the override's")
+        assert (await client.get(f"/notes/{note['id']}")).status_code == 200
+    finally:
+        app.dependency_overrides.clear()
+    assert (await client.get(f"/notes/{note['id']}")).status_code == 404  # not anonymous's
