@@ -236,8 +236,8 @@ def test_calls_ride_out_a_service_that_is_down_until_it_starts(
 def test_a_post_without_idempotency_key_is_retried_only_when_it_was_never_sent(
     error: httpx.TransportError, retried: bool
 ) -> None:
-    keyless = Call("POST", "/notes", json={"text": "x"})
-    keyed = Call("POST", "/notes", json={"text": "x"}, headers={"Idempotency-Key": "k"})
+    keyless = Call("POST", "/notes", "/notes", json={"text": "x"})
+    keyed = Call("POST", "/notes", "/notes", json={"text": "x"}, headers={"Idempotency-Key": "k"})
     attempts = RetryPolicy().start()
     attempts.begin()
 

@@ -84,10 +84,11 @@ class AsyncNotesClient(BaseNotesClient[httpx.AsyncClient, AsyncIterator[Note]]):
     async def _send(self, call: Call) -> Answer:
         exchange = self._exchange(call)
         while True:
-            try:
-                outcome = exchange.answered(await self._http.send(exchange.request()))
-            except httpx.TransportError as error:
-                outcome = exchange.failed(error)
+            with exchange.attempt() as request:
+                try:
+                    outcome = exchange.answered(await self._http.send(request))
+                except httpx.TransportError as error:
+                    outcome = exchange.failed(error)
             if isinstance(outcome, Answer):
                 return outcome
             await asyncio.sleep(outcome)

@@ -88,7 +88,7 @@ class BaseNotesClient(ABC, Generic[Http, Pages]):
 
     def _next_page(self, answer: Answer) -> Call | None:
         link = next_page(answer.response, self._http.base_url)
-        return Call("GET", link) if link is not None else None
+        return Call("GET", link, calls.NOTES) if link is not None else None
 
     # A conditional write that meets a 412 after an attempt whose answer was lost may have
     # been stopped by that very attempt's success. The client then re-reads the note (the

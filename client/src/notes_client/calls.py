@@ -17,6 +17,10 @@ from notes_client.version import USER_AGENT
 NoteRef = Note | int
 Order = Literal["asc", "desc"]
 
+# The paths' templates: what a call is called in traces, whatever note it is about.
+NOTES = "/notes"
+NOTE = "/notes/{note_id}"
+
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
@@ -24,6 +28,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 class Call:
     method: str
     url: httpx.URL | str
+    template: str  # the path's template (NOTES or NOTE), to name its spans by
     params: Mapping[str, str] | None = None
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -52,12 +57,12 @@ def default_headers(api_key: str | None) -> dict[str, str]:
 def create(text: str, completed: bool, idempotency_key: str | None) -> Call:
     key = idempotency_key or str(uuid.uuid4())
     body = {"text": text, "completed": completed}
-    return Call("POST", "/notes", json=body, headers={"Idempotency-Key": key})
+    return Call("POST", NOTES, NOTES, json=body, headers={"Idempotency-Key": key})
 
 
 def get(note_id: int, cached: Note | None) -> Call:
     headers = {"If-None-Match": cached.etag} if cached is not None else {}
-    return Call("GET", f"/notes/{note_id}", headers=headers, cached=cached)
+    return Call("GET", f"/notes/{note_id}", NOTE, headers=headers, cached=cached)
 
 
 def list_first_page(
@@ -70,7 +75,7 @@ def list_first_page(
         params["q"] = q
     if after is not None:
         params["after"] = str(after)
-    return Call("GET", "/notes", params=params)
+    return Call("GET", NOTES, NOTES, params=params)
 
 
 def patch(target: NoteRef, text: str | None, completed: bool | None) -> Call:
@@ -95,7 +100,7 @@ def _write(method: str, target: NoteRef, body: dict[str, Any] | None) -> Call:
     """Conditional (If-Match) when given a Note rather than an id."""
     headers = {"If-Match": target.etag} if isinstance(target, Note) else {}
     url = f"/notes/{note_id(target)}"
-    return Call(method, url, json=body, headers=headers, target=target)
+    return Call(method, url, NOTE, json=body, headers=headers, target=target)
 
 
 def note_id(target: NoteRef) -> int:

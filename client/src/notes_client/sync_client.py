@@ -83,10 +83,11 @@ class NotesClient(BaseNotesClient[httpx.Client, Iterator[Note]]):
     def _send(self, call: Call) -> Answer:
         exchange = self._exchange(call)
         while True:
-            try:
-                outcome = exchange.answered(self._http.send(exchange.request()))
-            except httpx.TransportError as error:
-                outcome = exchange.failed(error)
+            with exchange.attempt() as request:
+                try:
+                    outcome = exchange.answered(self._http.send(request))
+                except httpx.TransportError as error:
+                    outcome = exchange.failed(error)
             if isinstance(outcome, Answer):
                 return outcome
             time.sleep(outcome)
