@@ -1,5 +1,7 @@
 """notes-client as another service gets it: the wheel built from client/, installed into a
-clean virtual environment (nothing of this repository in it), used against a live server."""
+clean virtual environment (nothing of this repository in it), used against a live server -
+once as it is (OpenTelemetry absent: not importable, and nothing missed) and once with its
+[tracing] extra."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from tests.servers import REPO_ROOT, Server
 
 # Run by the clean environment's python; prints what it saw as JSON.
 SCRIPT = """
-import importlib.metadata, json, sys
+import importlib.metadata, importlib.util, json, sys
 import notes_client
+import notes_client.tracing
 from notes_client import NotesClient, PreconditionFailed
 
 with NotesClient(sys.argv[1]) as notes:
@@ -37,6 +40,8 @@ with NotesClient(sys.argv[1]) as notes:
 
 print(json.dumps({
     "file": notes_client.__file__,
+    "opentelemetry": importlib.util.find_spec("opentelemetry") is not None,
+    "tracing": notes_client.tracing.TRACING,
     "version": notes_client.__version__,
     "note": note.id,
     "fetched_equal": fetched == note,
@@ -67,20 +72,29 @@ def run(*command: str | Path, cwd: Path) -> str:
     return result.stdout
 
 
-def test_the_wheel_works_in_a_clean_environment_against_the_live_service(
-    tmp_path: Path, live_server: Server
-) -> None:
-    dist, env = tmp_path / "dist", tmp_path / "env"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
     run(uv(), "build", "--package", "notes-client", "--wheel", "--out-dir", dist, cwd=REPO_ROOT)
-    [wheel] = dist.glob("notes_client-*-py3-none-any.whl")
+    [built] = dist.glob("notes_client-*-py3-none-any.whl")
+    return built
+
+
+@pytest.mark.parametrize("extra", ["", "tracing"])
+def test_the_wheel_works_in_a_clean_environment_against_the_live_service(
+    extra: str, wheel: Path, tmp_path: Path, live_server: Server
+) -> None:
+    env = tmp_path / "env"
     # The versions uv.lock tested, as constraints: the wheel's own metadata decides what is
     # installed, the lock only which versions (so the run is repeatable, and cached).
     pins = tmp_path / "pins.txt"
     export = ["export", "--locked", "--package", "notes-client", "--no-dev", "--no-hashes"]
-    run(uv(), *export, "--no-emit-workspace", "--quiet", "-o", pins, cwd=REPO_ROOT)
+    extras = ["--extra", extra] if extra else []
+    run(uv(), *export, *extras, "--no-emit-workspace", "--quiet", "-o", pins, cwd=REPO_ROOT)
     run(sys.executable, "-m", "venv", "--without-pip", env, cwd=tmp_path)
     python = env / "bin" / "python"
-    run(uv(), "pip", "install", "--python", python, "--constraint", pins, wheel, cwd=tmp_path)
+    requirement = f"notes-client[{extra}] @ {wheel.as_uri()}" if extra else str(wheel)
+    run(uv(), "pip", "install", "--python", python, "--constraint", pins, requirement, cwd=tmp_path)
 
     # -I: isolated from PYTHONPATH, the user's site-packages and the current directory.
     seen = json.loads(run(python, "-I", "-c", SCRIPT, live_server.base_url, cwd=tmp_path))
@@ -95,4 +109,7 @@ def test_the_wheel_works_in_a_clean_environment_against_the_live_service(
     assert httpx.get(f"{live_server.base_url}/notes").json() == []
     assert not set(seen["modules"]) & {*SERVER_ONLY, "service"}
     assert {"notes-client", "httpx", "pydantic"} <= set(seen["distributions"])
+    # Without the extra OpenTelemetry is absent, and the calls above worked all the same.
+    assert seen["opentelemetry"] is seen["tracing"] is bool(extra)
+    assert ("opentelemetry-api" in seen["distributions"]) is bool(extra)
     assert not set(seen["distributions"]) & {"fastapi", "tortoise-orm", "uvicorn", "aerich"}
