@@ -23,7 +23,8 @@ in the notes service's repository.
 Modules: `calls` (arguments -> requests) and `answers` (responses -> notes or errors),
 `exchange` and `retry` (one call's attempts), `base` (what both clients share), `sync_client`
 and `async_client` (their I/O only); `models`, `errors`, `cache`, `context` (request ids),
-`wire` (response headers), `version`.
+`wire` (response headers), `version`, `tracing` (a span per attempt, with the [tracing]
+extra: OpenTelemetry's API).
 """
 
 from notes_client.async_client import AsyncNotesClient
