@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from bench.load import Measurement, parse
+from bench.otlp_sink import otlp_sink
 from bench.profile import summarize as summarize_profile
 from bench.report import WORKLOADS, Summary, against_table, comparison_table, summarize, targets
 from bench.revision import worktree
-from bench.otlp_sink import otlp_sink
 from bench.run import options
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:1
