@@ -32,6 +32,11 @@ keeps a comparison short (only the two apps take turns), since the other parts c
 the service with other code, not with its past; name them to have them too, e.g.
 `--apps service,against,baseline,ceiling`. The revision is measured with one worker and
 not on deep pages. --no-workers and --deep-notes 0 still leave those parts out.
+
+--service-env NAME=VALUE (repeatable) starts the working tree's service (one worker) with
+that variable too; --otlp-sink turns its tracing on, exporting to an OTLP/HTTP endpoint the
+run serves itself, which accepts and discards the spans (what tracing costs the service,
+without a collector's CPU): `--against main --otlp-sink` is tracing on against main.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ import asyncpg
 
 from bench import cluster, environment, report, revision, seed, servers
 from bench.load import Measurement, find_wrk, run_wrk
+from bench.otlp_sink import otlp_sink
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("service", "baseline", "ceiling", "workers", "deep", "against")
@@ -75,6 +81,13 @@ def app_names(text: str) -> set[str]:
     return names
 
 
+def env_pair(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
 def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
@@ -97,6 +110,21 @@ def options() -> argparse.Namespace:
         type=app_names,
         help=f"comma-separated, from {','.join(APPS)} (default: all but against; "
         "with --against: service,against)",
+    )
+    parser.add_argument(
+        "--service-env",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        type=env_pair,
+        help="an environment variable for the working tree's service (repeatable), "
+        "e.g. OTEL_TRACES_SAMPLER=always_off",
+    )
+    parser.add_argument(
+        "--otlp-sink",
+        action="store_true",
+        help="trace the working tree's service, exporting to an OTLP/HTTP endpoint the run "
+        "starts, which accepts and discards the spans",
     )
     parser.add_argument(
         "--docs", action="store_true", help="update docs/performance.md's results section"
@@ -162,7 +190,12 @@ async def main() -> None:
             await seed.seed_baseline(urls["baseline"], args.notes)
         if "deep" in urls:
             await seed.seed_service(urls["deep"], args.deep_notes)
-        specs = [(servers.service(urls["service"]), "service")]  # (app, its database's label)
+        extra_env = dict(args.service_env)
+        if args.otlp_sink:
+            extra_env.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", stack.enter_context(otlp_sink()))
+        service_spec = servers.service(urls["service"])
+        service_spec = replace(service_spec, env={**service_spec.env, **extra_env})
+        specs = [(service_spec, "service")]  # (app, its database's label)
         if checkout:
             python, root = str(checkout.python), checkout.root
             specs.append(

@@ -3,7 +3,8 @@
 structlog renders the lines; the standard library's loggers are routed through the same
 renderer, so `logging.getLogger("service").warning(...)` and uvicorn's own messages come out
 in the same shape. The request id bound with `bind_request_id` appears on every line logged
-while that request is served.
+while that request is served; with tracing on (service.tracing), so do `trace_id` and
+`span_id` of the current span, in OpenTelemetry's hex form.
 
 The access log, one line per request, is the hot path: it skips the standard library's
 records, handlers and formatters and goes from structlog straight to stdout (structlog's
@@ -18,6 +19,7 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 ACCESS_LOGGER = "service.access"
@@ -43,10 +45,17 @@ def _add_request_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
+def _add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event_dict.setdefault("trace_id", trace.format_trace_id(span_context.trace_id))
+        event_dict.setdefault("span_id", trace.format_span_id(span_context.span_id))
+    return event_dict
+
+
 _TIMESTAMP = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")
 
-_SHARED: list[Processor] = [
-    _add_request_id,
+_SHARED: list[Processor] = [  # after the ids
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     _TIMESTAMP,
@@ -81,12 +90,15 @@ class _ShutdownLoggedOnce(logging.Filter):
 _SHUTDOWN_LOGGED_ONCE = _ShutdownLoggedOnce()
 
 
-def configure_logging(level: str) -> None:
-    """Send every log record to stdout as one JSON line, at `level` and above."""
+def configure_logging(level: str, *, trace_ids: bool = False) -> None:
+    """Send every log record to stdout as one JSON line, at `level` and above; with
+    `trace_ids`, naming the current span's trace and span ids."""
     global _access
+    ids: list[Processor] = [_add_request_id, _add_trace_ids] if trace_ids else [_add_request_id]
+    shared: list[Processor] = [*ids, *_SHARED]
     renderer = structlog.processors.JSONRenderer(sort_keys=False)
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED,
+        foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
@@ -112,14 +124,14 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     logging.getLogger("tortoise").addFilter(_SHUTDOWN_LOGGED_ONCE)  # added once, however often
     structlog.configure(
-        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
     _access = structlog.wrap_logger(
         _Stdout(),
-        processors=[_add_request_id, structlog.processors.add_log_level, _TIMESTAMP, renderer],
+        processors=[*ids, structlog.processors.add_log_level, _TIMESTAMP, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(root.level),
         context_class=dict,
     ).bind(logger=ACCESS_LOGGER)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
@@ -35,9 +36,11 @@ from service.db import tortoise_config
 from service.draining import end_draining
 from service.gc_tuning import tune_for_serving
 from service.idempotency import purge_periodically
+from service.internals.db_spans import trace_statements
 from service.internals.fastapi_params import remember_parameter_kinds
 from service.logs import configure_logging
 from service.migrate import pending_migrations
+from service.tracing import flush_spans, install_tracing
 
 logger = logging.getLogger("service")
 
@@ -80,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with suppress(asyncio.CancelledError):
                 await purge
             metrics.forget_this_process()
+            flush_spans()
 
 
 def _announce_authentication(keyring: KeyRing) -> None:
@@ -98,7 +102,10 @@ def _announce_authentication(keyring: KeyRing) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(settings.LOG_LEVEL)
+    tracer = install_tracing(os.environ)  # None unless an exporter is configured
+    if tracer is not None:
+        trace_statements(tracer)
+    configure_logging(settings.LOG_LEVEL, trace_ids=tracer is not None)
     keyring = load_keyring(settings)  # a malformed key configuration stops the start here
     remember_parameter_kinds()
     app = FastAPI(
@@ -107,8 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,
-        # Ours are Prometheus metrics and JSON logs (service.api.middleware.telemetry); FastAPI's
-        # native OpenTelemetry would look up the global providers on every request.
+        # Ours are Prometheus metrics, JSON logs and spans (service.api.middleware.telemetry,
+        # service.tracing): FastAPI's native OpenTelemetry would look up the global providers
+        # on every request, and its spans carry the raw path and query values (`q=...`).
         telemetry={"tracing": False, "metrics": False, "logs": False},
         docs_url=None,  # served by service.api.routes.docs, without any CDN
         redoc_url=None,
@@ -141,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnexpectedErrorMiddleware)
     install_cors(app, settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
-    app.add_middleware(TelemetryMiddleware, routes=app.router.routes)
+    app.add_middleware(TelemetryMiddleware, routes=app.router.routes, tracer=tracer)
     app.add_middleware(StartupRefusalMiddleware)  # the lifespan's: SchemaOutOfDate in one line
     return app
 

@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.load import Measurement, parse
+from bench.otlp_sink import otlp_sink
 from bench.profile import summarize as summarize_profile
 from bench.report import WORKLOADS, Summary, against_table, comparison_table, summarize, targets
 from bench.revision import worktree
@@ -83,6 +85,29 @@ def test_apps_default_to_the_two_services_with_against(monkeypatch: pytest.Monke
     monkeypatch.setattr(sys, "argv", ["bench.run", "--against", "main", "--apps", "baseline"])
     with pytest.raises(SystemExit):  # no service, and baseline without ceiling
         options()
+
+
+def test_extra_environment_for_the_service_is_name_value_pairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    argv = ["bench.run", "--service-env", "OTEL_BSP_SCHEDULE_DELAY=500", "--otlp-sink"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--service-env", "OTEL_SERVICE_NAME=a=b"])
+    parsed = options()
+    assert parsed.service_env == [("OTEL_BSP_SCHEDULE_DELAY", "500"), ("OTEL_SERVICE_NAME", "a=b")]
+    assert parsed.otlp_sink
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--service-env", "NOEQUALS"])
+    with pytest.raises(SystemExit):
+        options()
+
+
+def test_the_otlp_sink_accepts_an_export() -> None:
+    with otlp_sink() as endpoint:
+        response = httpx.post(
+            f"{endpoint}/v1/traces",
+            content=b"\x0a\x00",
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+    assert response.status_code == 200
 
 
 def test_revision_worktree_is_removed_even_when_the_run_fails(tmp_path: Path) -> None:

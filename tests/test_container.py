@@ -87,3 +87,27 @@ def test_the_api_gets_more_time_to_stop_than_its_shutdown_grace(compose: dict[st
     api = compose["services"]["api"]
     grace = int(api["environment"]["SHUTDOWN_GRACE_SECONDS"])
     assert int(api["stop_grace_period"].removesuffix("s")) > grace
+
+
+def test_tracing_is_an_optional_profile_with_jaeger(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    jaeger = services["jaeger"]
+    assert jaeger["image"].startswith("jaegertracing/all-in-one:")
+    assert jaeger["profiles"] == ["tracing"]
+    assert "4318" in jaeger["expose"]  # OTLP over HTTP
+    assert "127.0.0.1:16686:16686" in jaeger["ports"]  # the UI, on the host only
+    # Everything else runs without the profile, and the api does not wait for Jaeger.
+    assert [name for name, service in services.items() if "profiles" in service] == ["jaeger"]
+    assert "jaeger" not in services["api"]["depends_on"]
+
+
+def test_the_api_exports_traces_only_when_given_an_endpoint(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["api"]["environment"]
+    # Empty by default (tracing off); the documented command sets it to Jaeger's OTLP port.
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
+    assert environment["OTEL_SERVICE_NAME"] == "notes-service"
+    header = (REPO_ROOT / "docker-compose.yml").read_text()
+    assert (
+        "OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318 docker compose --profile tracing up"
+        in header
+    )

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.api.problems import problem_response
 from service.db import is_unavailable_error
 from service.errors import DatabaseUnavailable, ServiceError
+from service.tracing import record_error
 
 logger = logging.getLogger("service.errors")
 
@@ -36,6 +37,7 @@ class UnexpectedErrorMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
+            record_error(exc)  # the request's span, when tracing is on
             error: ServiceError
             if is_unavailable_error(exc):
                 logger.warning("database unavailable: %r", exc)
