@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from opentelemetry import trace
@@ -16,8 +17,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from notes_client import AsyncNotesClient, NotesClient, RetryPolicy, ServiceUnreachable
+from service.config import Settings
 from tests.client.conftest import QUICK
-from tests.client.faults import FaultProxy
+from tests.client.faults import FaultProxy, fault_proxy
+from tests.otlp_receiver import ReceivedSpan, otlp_receiver
+from tests.servers import running_server
+from tests.test_tracing import API_KEY as TRACED_KEY
+from tests.test_tracing import traced_env
 
 SECRET_TEXT = "secret note text 7f3a"
 SECRET_QUERY = "secret-search-9b1c"
@@ -206,3 +212,41 @@ def test_without_a_callers_span_each_attempt_is_still_traced_and_propagated(
     [attempt] = client_spans(spans)
     assert attempt.parent is None
     assert [e.headers.get("traceparent") for e in proxy.exchanges] == [traceparent(attempt)]
+
+
+@pytest.mark.live
+def test_the_service_continues_the_trace_of_each_attempt(
+    settings: Settings, tmp_dir: Path, spans: InMemorySpanExporter
+) -> None:
+    """Caller -> client attempts -> the service's server spans -> its database spans: one trace.
+    The first create's answer is lost and retried; the service served both attempts, each
+    as a child of the attempt that sent it."""
+    with (
+        otlp_receiver() as receiver,
+        running_server(traced_env(receiver, settings.DATABASE_URL), tmp_dir) as server,
+        fault_proxy(server.base_url) as proxy,
+    ):
+        proxy.inject("drop", method="POST")
+        with (
+            NotesClient(proxy.base_url, api_key=TRACED_KEY, retry=QUICK) as notes,
+            tracer.start_as_current_span("caller") as caller,
+        ):
+            notes.create(SECRET_TEXT)
+        attempts = client_spans(spans)
+        assert len(attempts) == 2
+        attempt_ids = {f"{span.context.span_id:016x}" for span in attempts if span.context}
+        trace_id = f"{caller.get_span_context().trace_id:032x}"
+
+        def served_both(received: list[ReceivedSpan]) -> bool:
+            return len([s for s in received if s.name == "POST /notes"]) == 2
+
+        received = receiver.wait_for(served_both)
+
+    served = [span for span in received if span.name == "POST /notes"]
+    assert {span.trace_id for span in served} == {trace_id}
+    assert {span.parent_span_id for span in served} == attempt_ids
+    served_ids = {span.span_id for span in served}
+    statements = [span for span in received if span.parent_span_id in served_ids]
+    assert statements  # the INSERTs, children of the server spans
+    assert all(span.trace_id == trace_id for span in statements)
+    assert all(SECRET_TEXT.encode() not in body for body in receiver.bodies)
