@@ -33,8 +33,9 @@ RUN mkdir -p /app/data && chown notes:notes /app/data
 USER 10001:10001
 VOLUME ["/app/data"]
 EXPOSE 8000
+# `healthcheck` asks the server on PORT (whatever it is set to) for /health/live.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)"]
+    CMD ["python", "-m", "service", "healthcheck"]
 STOPSIGNAL SIGTERM
 # Applies pending migrations (under a database lock), then serves.
 CMD ["python", "-m", "service", "serve", "--migrate"]

@@ -1,21 +1,37 @@
-"""Command line: `python -m service migrate`, `serve` and `create-key CLIENT`."""
+"""Command line: `python -m service migrate`, `serve`, `healthcheck` and `create-key CLIENT`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import signal
+import sys
+import urllib.error
+import urllib.request
 from types import FrameType
 
 import uvicorn
 
 from service.api_keys import InvalidKeyConfiguration, digest_of, generate_key, parse_entries
 from service.config import Settings
+from service.db import DatabaseNotReachable, wait_for_database
 from service.draining import begin_draining
+from service.logs import configure_logging
 from service.migrate import apply_migrations
+
+HEALTHCHECK_PATHS = ("/health/live", "/health/ready")
+
+
+def wait_for_the_database(settings: Settings) -> None:
+    """Block until the database accepts connections; exit 1 with the reason when it never does."""
+    try:
+        asyncio.run(wait_for_database(settings))
+    except DatabaseNotReachable as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def migrate(settings: Settings) -> None:
+    wait_for_the_database(settings)
     applied = asyncio.run(apply_migrations(settings))
     if applied:
         for name in applied:
@@ -39,6 +55,7 @@ def _exit_cleanly(sig: int, frame: FrameType | None) -> None:
 
 
 def serve(settings: Settings) -> None:
+    wait_for_the_database(settings)
     config = uvicorn.Config(
         "service.main:create_app",
         factory=True,
@@ -52,6 +69,29 @@ def serve(settings: Settings) -> None:
     )
     signal.signal(signal.SIGTERM, _exit_cleanly)
     DrainingServer(config).run()
+
+
+def healthcheck(settings: Settings, path: str, timeout: float) -> None:
+    """Exit 0 when this container's server answers `path` with 200, else 1 (for HEALTHCHECK
+    and probes: it reads PORT, so it checks the port the server really listens on)."""
+    url = f"http://{_local_address(settings.HOST)}:{settings.PORT}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except OSError as exc:
+        sys.exit(f"unhealthy: {url}: {exc}")
+    if status != 200:
+        sys.exit(f"unhealthy: {url} answered {status}")
+    print(f"healthy: {url} answered 200")
+
+
+def _local_address(host: str) -> str:
+    """Where to reach a server bound to `host` from the same machine."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (a bind address, not bound here)
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 def create_key(client: str) -> None:
@@ -76,6 +116,15 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument(
         "--migrate", action="store_true", help="apply pending migrations before serving"
     )
+    health_parser = commands.add_parser(
+        "healthcheck", help="exit 0 when the server on PORT answers 200 (for container probes)"
+    )
+    health_parser.add_argument(
+        "--path", choices=HEALTHCHECK_PATHS, default="/health/live", help="what to ask"
+    )
+    health_parser.add_argument(
+        "--timeout", type=float, default=2.0, help="seconds to wait for the answer"
+    )
     key_parser = commands.add_parser(
         "create-key", help="generate an API key for a client and print its configuration entry"
     )
@@ -85,6 +134,10 @@ def main(argv: list[str] | None = None) -> None:
         create_key(args.client)
         return
     settings = Settings()
+    if args.command == "healthcheck":
+        healthcheck(settings, args.path, args.timeout)
+        return
+    configure_logging(settings.LOG_LEVEL)  # the wait for the database logs its attempts
     if args.command == "migrate" or args.migrate:
         migrate(settings)
     if args.command == "serve":

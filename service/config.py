@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Seconds to open a connection."
     )
     DB_COMMAND_TIMEOUT: float = Field(default=10.0, gt=0, description="Seconds a query may run.")
+    DB_STARTUP_TIMEOUT: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds `migrate` and `serve` keep retrying, with backoff, while the "
+        "database does not accept connections yet; then they exit with an error.",
+    )
     DB_STATEMENT_CACHE_SIZE: int = Field(
         default=100,
         ge=0,

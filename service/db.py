@@ -6,12 +6,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.config_generator import expand_db_url
 
 from service.config import Settings
+
+if TYPE_CHECKING:
+    import asyncpg
+
+logger = logging.getLogger("service.db")
+
+_FIRST_RETRY_DELAY_SECONDS = 0.5
+_LONGEST_RETRY_DELAY_SECONDS = 5.0
 
 APP_LABEL = "models"
 MODEL_MODULES = ["service.models", "aerich.models"]
@@ -100,3 +110,88 @@ def _lost_mid_operation(exc: BaseException) -> bool:
     from asyncpg import exceptions as pg
 
     return isinstance(exc, pg.InternalClientError) and "another operation" in str(exc)
+
+
+class DatabaseNotReachable(RuntimeError):
+    """The database did not accept a connection within DB_STARTUP_TIMEOUT."""
+
+
+async def connect_directly(
+    settings: Settings, *, connect_timeout: float | None = None
+) -> asyncpg.Connection:
+    """One asyncpg connection outside the pool (PostgreSQL only)."""
+    import asyncpg
+
+    credentials = expand_db_url(settings.DATABASE_URL)["credentials"]
+    connection: asyncpg.Connection = await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+        timeout=connect_timeout or settings.DB_CONNECT_TIMEOUT,
+    )
+    return connection
+
+
+async def wait_for_database(settings: Settings) -> None:
+    """Return once PostgreSQL accepts a connection, retrying with backoff for up to
+    DB_STARTUP_TIMEOUT seconds (each failed attempt logged); then raise DatabaseNotReachable.
+
+    At startup the database may still be coming up (a container started at the same time, a
+    restart during a deploy): only errors meaning "not reachable yet" are retried; a wrong
+    password or a missing database fails at once. SQLite needs no wait.
+    """
+    if settings.is_sqlite:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.DB_STARTUP_TIMEOUT
+    delay = _FIRST_RETRY_DELAY_SECONDS
+    attempt = 0
+    while True:
+        attempt += 1
+        remaining = deadline - loop.time()
+        try:
+            connection = await connect_directly(
+                settings, connect_timeout=max(0.1, min(settings.DB_CONNECT_TIMEOUT, remaining))
+            )
+        except Exception as exc:
+            if not is_unavailable_error(exc):
+                raise
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise DatabaseNotReachable(
+                    f"The database at {_where(settings)} did not accept a connection within "
+                    f"DB_STARTUP_TIMEOUT={settings.DB_STARTUP_TIMEOUT:g} s ({attempt} "
+                    f"attempt(s); last error: {_describe(exc)}). Check DATABASE_URL and that "
+                    "PostgreSQL is running."
+                ) from None
+            pause = min(delay, remaining)
+            logger.warning(
+                "The database at %s is not reachable yet (attempt %d: %s); retrying in %.1f s "
+                "(giving up in %.0f s)",
+                _where(settings),
+                attempt,
+                _describe(exc),
+                pause,
+                remaining,
+            )
+            await asyncio.sleep(pause)
+            delay = min(delay * 2, _LONGEST_RETRY_DELAY_SECONDS)
+            continue
+        await connection.close()
+        if attempt > 1:
+            logger.info(
+                "The database at %s accepts connections (attempt %d)", _where(settings), attempt
+            )
+        return
+
+
+def _where(settings: Settings) -> str:
+    """host:port/database, never the password."""
+    credentials = expand_db_url(settings.DATABASE_URL)["credentials"]
+    return f"{credentials.get('host')}:{credentials.get('port')}/{credentials.get('database')}"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -16,14 +16,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO
 
-import asyncpg
 from aerich import Command
 from aerich.models import Aerich
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import OperationalError
 
 from service.config import Settings
-from service.db import APP_LABEL, MIGRATIONS_LOCATION, ensure_sqlite_directory, tortoise_config
+from service.db import (
+    APP_LABEL,
+    MIGRATIONS_LOCATION,
+    connect_directly,
+    ensure_sqlite_directory,
+    tortoise_config,
+)
 
 # Any constant works; it only has to be the same for every replica.
 _ADVISORY_LOCK_KEY = 0x6E6F746573  # "notes"
@@ -70,15 +75,7 @@ async def _exclusive(settings: Settings) -> AsyncIterator[None]:
         finally:
             lock_file.close()  # releases the lock
         return
-    credentials = expand_db_url(settings.DATABASE_URL)["credentials"]
-    connection = await asyncpg.connect(
-        host=credentials.get("host"),
-        port=credentials.get("port"),
-        user=credentials.get("user"),
-        password=credentials.get("password"),
-        database=credentials.get("database"),
-        timeout=settings.DB_CONNECT_TIMEOUT,
-    )
+    connection = await connect_directly(settings)
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
         yield

@@ -1,0 +1,129 @@
+"""At startup `migrate` and `serve` wait for a database that does not accept connections yet
+(retrying with backoff for DB_STARTUP_TIMEOUT seconds, logging each attempt), then give up
+with one clear line. A throwaway cluster, started late, stands in for PostgreSQL coming up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.databases import backend
+from tests.pg_cluster import throwaway_cluster
+from tests.servers import REPO_ROOT, free_port
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.postgres_only(reason="the wait is for a PostgreSQL server; SQLite is a file"),
+]
+
+LATE_BY_SECONDS = 4.0
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "service", *args],
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_migrate_waits_for_a_database_that_starts_late(tmp_path: Path) -> None:
+    log = tmp_path / "migrate.log"
+    with throwaway_cluster() as cluster:
+        cluster.stop()
+        migrate = start(["migrate"], {"DATABASE_URL": cluster.url, "DB_STARTUP_TIMEOUT": "60"}, log)
+        try:
+            time.sleep(LATE_BY_SECONDS)
+            assert migrate.poll() is None, log.read_text()  # still waiting, not crashed
+            cluster.start()
+            assert migrate.wait(timeout=60) == 0, log.read_text()
+        finally:
+            migrate.kill()
+    output = log.read_text()
+    assert "is not reachable yet (attempt 1" in output
+    assert "Applied migration" in output
+    assert "Traceback" not in output
+
+
+def test_serve_waits_for_the_database_then_serves(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    port = free_port()
+    with throwaway_cluster() as cluster:
+        cluster.stop()
+        env = {"DATABASE_URL": cluster.url, "HOST": "127.0.0.1", "PORT": str(port)}
+        server = start(["serve", "--migrate"], env, log)
+        try:
+            time.sleep(LATE_BY_SECONDS)
+            assert server.poll() is None, log.read_text()
+            cluster.start()
+            deadline = time.monotonic() + 60
+            status = None
+            while time.monotonic() < deadline and status != 200:
+                try:
+                    status = httpx.get(f"http://127.0.0.1:{port}/health/ready").status_code
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            assert status == 200, log.read_text()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    assert "is not reachable yet" in log.read_text()
+
+
+def test_it_gives_up_after_db_startup_timeout_with_a_clear_message() -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/postgres",
+        "DB_STARTUP_TIMEOUT": "3",
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "migrate"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    took = time.monotonic() - started
+    assert result.returncode == 1
+    assert 3 <= took < 30
+    assert "did not accept a connection within DB_STARTUP_TIMEOUT=3 s" in result.stderr
+    assert "Check DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stdout.count("is not reachable yet") >= 2
+
+
+def test_a_database_that_answers_no_is_not_waited_for(database_url: str) -> None:
+    """A wrong database name is not "not up yet": it fails at once, with the server's word."""
+    assert backend() == "postgres"
+    server = database_url.rsplit("/", 1)[0]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{server}/no_such_database_here",
+        "DB_STARTUP_TIMEOUT": "60",
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "migrate"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert time.monotonic() - started < 30
+    assert "no_such_database_here" in result.stderr
+    assert "is not reachable yet" not in result.stdout
