@@ -11,7 +11,7 @@
                   (see `compose` below)
 
 The stand-in is cached in $NOTES_CONTAINER_CACHE (default: $XDG_CACHE_HOME/notes-service-ci,
-else /var/cache/notes-service-ci) and rebuilt when missing (about 90 s and 150 MB from
+else /var/cache/notes-service-ci) and rebuilt when missing (2-3 minutes and 150 MB from
 Debian's mirror). Every step prints its duration; any failure stops the run with exit 1.
 Everything this script starts (containers, volumes, networks, the podman service) is
 removed again, whatever happens.
@@ -175,7 +175,7 @@ def base() -> None:
 
 
 def _build_standin(tarball: Path) -> None:
-    say(f"building the stand-in with debootstrap from {DEBIAN_MIRROR} (about 90 s)")
+    say(f"building the stand-in with debootstrap from {DEBIAN_MIRROR} (2-3 minutes)")
     tarball.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="notes-standin-") as scratch:
         rootfs = Path(scratch, "rootfs")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import uvicorn
@@ -94,6 +97,17 @@ def _local_address(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+@contextmanager
+def _tortoise_quiet() -> Iterator[None]:
+    tortoise = logging.getLogger("tortoise")
+    level = tortoise.level
+    tortoise.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        tortoise.setLevel(level)
+
+
 def create_key(client: str) -> None:
     key = generate_key()
     entry = f"{client}:{digest_of(key)}"
@@ -139,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     configure_logging(settings.LOG_LEVEL)  # the wait for the database logs its attempts
     if args.command == "migrate" or args.migrate:
-        migrate(settings)
+        with _tortoise_quiet():  # its start and shutdown lines would bury the command's output
+            migrate(settings)
     if args.command == "serve":
         serve(settings)
