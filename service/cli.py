@@ -6,23 +6,21 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 import uvicorn
 
+from service.api.waiting import waiting_app
 from service.api_keys import InvalidKeyConfiguration, digest_of, generate_key, parse_entries
 from service.config import Settings
 from service.db import DatabaseNotReachable, wait_for_database
 from service.draining import begin_draining
+from service.healthcheck import add_arguments as add_healthcheck_arguments
+from service.healthcheck import check as healthcheck
 from service.logs import configure_logging
 from service.migrate import apply_migrations
-
-HEALTHCHECK_PATHS = ("/health/live", "/health/ready")
 
 
 def wait_for_the_database(settings: Settings) -> None:
@@ -57,8 +55,43 @@ def _exit_cleanly(sig: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def wait_for_the_database_answering_not_ready(settings: Settings) -> bool:
+    """Like `wait_for_the_database`, while answering HTTP on HOST:PORT: live, not ready.
+    False when a shutdown signal ended the wait (then there is nothing to serve)."""
+    if settings.is_sqlite:
+        return True
+    try:
+        return asyncio.run(_wait_answering_not_ready(settings))
+    except DatabaseNotReachable as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+async def _wait_answering_not_ready(settings: Settings) -> bool:
+    placeholder = uvicorn.Server(
+        uvicorn.Config(
+            waiting_app,
+            host=settings.HOST,
+            port=settings.PORT,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
+    )
+    answering = asyncio.create_task(placeholder.serve())
+    waiting = asyncio.create_task(wait_for_database(settings))
+    await asyncio.wait({answering, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if not waiting.done():  # the placeholder stopped first: SIGTERM or SIGINT
+        waiting.cancel()
+        return False
+    placeholder.should_exit = True
+    await answering  # the port is free again for the real server
+    waiting.result()  # raises DatabaseNotReachable
+    return True
+
+
 def serve(settings: Settings) -> None:
-    wait_for_the_database(settings)
+    wait_for_the_database(settings)  # at once, unless the database went away again
     config = uvicorn.Config(
         "service.main:create_app",
         factory=True,
@@ -72,29 +105,6 @@ def serve(settings: Settings) -> None:
     )
     signal.signal(signal.SIGTERM, _exit_cleanly)
     DrainingServer(config).run()
-
-
-def healthcheck(settings: Settings, path: str, timeout: float) -> None:
-    """Exit 0 when this container's server answers `path` with 200, else 1 (for HEALTHCHECK
-    and probes: it reads PORT, so it checks the port the server really listens on)."""
-    url = f"http://{_local_address(settings.HOST)}:{settings.PORT}{path}"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except OSError as exc:
-        sys.exit(f"unhealthy: {url}: {exc}")
-    if status != 200:
-        sys.exit(f"unhealthy: {url} answered {status}")
-    print(f"healthy: {url} answered 200")
-
-
-def _local_address(host: str) -> str:
-    """Where to reach a server bound to `host` from the same machine."""
-    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (a bind address, not bound here)
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 @contextmanager
@@ -133,12 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     health_parser = commands.add_parser(
         "healthcheck", help="exit 0 when the server on PORT answers 200 (for container probes)"
     )
-    health_parser.add_argument(
-        "--path", choices=HEALTHCHECK_PATHS, default="/health/live", help="what to ask"
-    )
-    health_parser.add_argument(
-        "--timeout", type=float, default=2.0, help="seconds to wait for the answer"
-    )
+    add_healthcheck_arguments(health_parser)
     key_parser = commands.add_parser(
         "create-key", help="generate an API key for a client and print its configuration entry"
     )
@@ -152,6 +157,10 @@ def main(argv: list[str] | None = None) -> None:
         healthcheck(settings, args.path, args.timeout)
         return
     configure_logging(settings.LOG_LEVEL)  # the wait for the database logs its attempts
+    if args.command == "serve":
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+        if not wait_for_the_database_answering_not_ready(settings):
+            return
     if args.command == "migrate" or args.migrate:
         with _tortoise_quiet():  # its start and shutdown lines would bury the command's output
             migrate(settings)

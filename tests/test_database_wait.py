@@ -5,6 +5,7 @@ with one clear line. A throwaway cluster, started late, stands in for PostgreSQL
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -22,8 +23,6 @@ pytestmark = [
     pytest.mark.postgres_only(reason="the wait is for a PostgreSQL server; SQLite is a file"),
 ]
 
-LATE_BY_SECONDS = 4.0
-
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as output:
@@ -36,13 +35,20 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
         )
 
 
+def wait_for_line(log: Path, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert time.monotonic() < deadline, f"no {text!r} in:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
 def test_migrate_waits_for_a_database_that_starts_late(tmp_path: Path) -> None:
     log = tmp_path / "migrate.log"
     with throwaway_cluster() as cluster:
         cluster.stop()
         migrate = start(["migrate"], {"DATABASE_URL": cluster.url, "DB_STARTUP_TIMEOUT": "60"}, log)
         try:
-            time.sleep(LATE_BY_SECONDS)
+            wait_for_line(log, "is not reachable yet (attempt 2")
             assert migrate.poll() is None, log.read_text()  # still waiting, not crashed
             cluster.start()
             assert migrate.wait(timeout=60) == 0, log.read_text()
@@ -54,29 +60,60 @@ def test_migrate_waits_for_a_database_that_starts_late(tmp_path: Path) -> None:
     assert "Traceback" not in output
 
 
-def test_serve_waits_for_the_database_then_serves(tmp_path: Path) -> None:
+def get(url: str, timeout: float = 30) -> httpx.Response:
+    """The first answer from `url` (retried while nothing listens yet)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_serve_answers_live_but_not_ready_while_it_waits_then_serves(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
-    port = free_port()
+    base_url = f"http://127.0.0.1:{(port := free_port())}"
     with throwaway_cluster() as cluster:
         cluster.stop()
         env = {"DATABASE_URL": cluster.url, "HOST": "127.0.0.1", "PORT": str(port)}
         server = start(["serve", "--migrate"], env, log)
         try:
-            time.sleep(LATE_BY_SECONDS)
-            assert server.poll() is None, log.read_text()
+            waiting = get(f"{base_url}/health/ready")
+            assert waiting.status_code == 503, log.read_text()
+            assert waiting.headers["content-type"] == "application/problem+json"
+            assert waiting.json()["type"].endswith("not-ready")
+            assert "waiting for the database" in waiting.json()["detail"]
+            assert get(f"{base_url}/health/live").status_code == 200
+            assert get(f"{base_url}/notes").status_code == 503
             cluster.start()
             deadline = time.monotonic() + 60
             status = None
             while time.monotonic() < deadline and status != 200:
-                try:
-                    status = httpx.get(f"http://127.0.0.1:{port}/health/ready").status_code
-                except httpx.TransportError:
-                    time.sleep(0.2)
+                status = get(f"{base_url}/health/ready").status_code
+                time.sleep(0.2)
             assert status == 200, log.read_text()
+            assert get(f"{base_url}/notes").status_code == 200
         finally:
             server.terminate()
             server.wait(timeout=30)
     assert "is not reachable yet" in log.read_text()
+
+
+def test_sigterm_while_waiting_exits_0(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    port = free_port()
+    database = f"postgres://postgres@127.0.0.1:{free_port()}/postgres"  # nothing there
+    env = {"DATABASE_URL": database, "HOST": "127.0.0.1", "PORT": str(port)}
+    server = start(["serve"], env, log)
+    try:
+        assert get(f"http://127.0.0.1:{port}/health/ready").status_code == 503
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0, log.read_text()
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_it_gives_up_after_db_startup_timeout_with_a_clear_message() -> None:
