@@ -15,7 +15,7 @@ import uvicorn
 from service.api.waiting import waiting_app
 from service.api_keys import InvalidKeyConfiguration, digest_of, generate_key, parse_entries
 from service.config import Settings
-from service.db import DatabaseNotReachable, wait_for_database
+from service.db import DatabaseNotReachable, database_answers, wait_for_database
 from service.draining import begin_draining
 from service.healthcheck import add_arguments as add_healthcheck_arguments
 from service.healthcheck import check as healthcheck
@@ -57,8 +57,9 @@ def _exit_cleanly(sig: int, frame: FrameType | None) -> None:
 
 def wait_for_the_database_answering_not_ready(settings: Settings) -> bool:
     """Like `wait_for_the_database`, while answering HTTP on HOST:PORT: live, not ready.
-    False when a shutdown signal ended the wait (then there is nothing to serve)."""
-    if settings.is_sqlite:
+    False when a shutdown signal ended the wait (then there is nothing to serve).
+    A database that answers at once gets no placeholder: nothing but the service ever answers."""
+    if settings.is_sqlite or asyncio.run(database_answers(settings)):
         return True
     try:
         return asyncio.run(_wait_answering_not_ready(settings))

@@ -134,6 +134,19 @@ async def connect_directly(
     return connection
 
 
+async def database_answers(settings: Settings) -> bool:
+    """One attempt: whether PostgreSQL accepts a connection now (an error other than "not
+    reachable", such as a wrong password, is raised)."""
+    try:
+        connection = await connect_directly(settings)
+    except Exception as exc:
+        if not is_unavailable_error(exc):
+            raise
+        return False
+    await connection.close()
+    return True
+
+
 async def wait_for_database(settings: Settings) -> None:
     """Return once PostgreSQL accepts a connection, retrying with backoff for up to
     DB_STARTUP_TIMEOUT seconds (each failed attempt logged); then raise DatabaseNotReachable.
