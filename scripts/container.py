@@ -1,8 +1,9 @@
 """Build the service's container image and run it for real: the CI step for the container.
 
     python3 scripts/container.py [STEP ...]     as root; default: every step, in this order
-        setup     install podman, runc, uidmap, iptables, debootstrap, docker-compose (apt-get)
-                  and write the containers.conf podman needs on this kind of machine
+        setup     install podman, runc, uidmap, iptables, netavark, aardvark-dns, debootstrap
+                  and docker-compose (apt-get) when missing, and write the containers.conf
+                  podman needs on this kind of machine
         base      the local stand-in for `python:3.11-slim` (no image registry is reachable):
                   Debian bookworm from debootstrap, cached as a tarball, imported into podman
         build     `podman build` of the repository's Dockerfile, as it is
@@ -42,7 +43,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "localhost/notes-service:ci"
 BASE_IMAGE = "docker.io/library/python:3.11-slim"
-PACKAGES = ("podman", "runc", "uidmap", "iptables", "debootstrap", "docker-compose")
+PACKAGES = (
+    *("podman", "runc", "uidmap", "iptables", "debootstrap", "docker-compose"),
+    *("netavark", "aardvark-dns"),  # networks with DNS for service names (compose's `db`)
+)
 BASE_PACKAGES = "python3,python3-venv,python3-pip,python-is-python3,ca-certificates"
 DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 PREFIX = "notes-ci"  # every container, volume and project this script makes
