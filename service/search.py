@@ -1,0 +1,191 @@
+"""The listing queries that search (`q`, `search`), as SQL per dialect, served by indexes.
+
+The indexes live in the database and are kept by it (migration 3, `*_add_search.py`):
+
+- PostgreSQL: a `pg_trgm` GIN index on `text` serves `ILIKE '%q%'`; a GIN index on
+  `to_tsvector(<language>, text)` serves `search` through `websearch_to_tsquery`.
+- SQLite: FTS5 tables over `notes` kept by triggers: `notes_search_trigram` (trigram
+  tokenizer) finds the candidates of `q`, which `LIKE` then checks, so the contract's
+  matching is unchanged; `notes_search_words` (unicode61, diacritics removed) serves `search`.
+
+On PostgreSQL every search runs in a transaction of its own under `SET LOCAL
+statement_timeout`: a pattern no index can narrow (one or two characters) costs at most that,
+and is then answered with a 503 that says why. `plan_cache_mode = force_custom_plan` makes
+the planner see each pattern (a generic plan for a parameter cannot choose the index).
+
+Relevance order is keyset pagination on (rank, id), both descending; the `Link` carries the
+last note's rank as `after_rank`. PostgreSQL's rank (`ts_rank_cd`) depends on the note alone;
+SQLite's `bm25` also on the table's statistics (see docs/api.md, "Search").
+"""
+
+# ruff: noqa: S608 (the SQL is assembled from constant fragments; every value is a parameter,
+# and the one name inlined, the text search configuration, is a setting checked as an identifier)
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from tortoise import BaseDBAsyncClient, connections
+from tortoise.exceptions import OperationalError
+from tortoise.transactions import in_transaction
+
+from service.errors import SearchTimedOut, ValidationFailed
+from service.search_syntax import WebSearch
+
+COLUMNS = "n.id, n.text, n.completed, n.created_at, n.updated_at, n.version"
+TRIGRAM_MIN_LENGTH = 3  # shorter patterns have no trigram: no index can narrow them
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """What the service's settings decide about searches."""
+
+    timeout_ms: int = 1_000
+    language: str = "simple"  # a PostgreSQL text search configuration with an index
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    owner: str
+    limit: int  # rows to fetch (one more than a page)
+    substring: str = ""
+    words: WebSearch | None = None
+    by_relevance: bool = False
+    descending: bool = False
+    completed: bool | None = None
+    after: int | None = None
+    after_rank: float | None = None
+
+
+def like_pattern(substring: str) -> str:
+    """`%substring%` with `\\`, `%` and `_` matching themselves (escape character `\\`)."""
+    escaped = substring.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def fetch(query: SearchQuery, limits: SearchLimits) -> list[dict[str, Any]]:
+    """The rows of a page (with `rank` when ordered by relevance)."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        sql, values = _postgres_sql(query, limits.language)
+        return await _fetch_bounded(sql, values, limits.timeout_ms)
+    sql, values = _sqlite_sql(query)
+    try:
+        rows: list[dict[str, Any]] = await connection.execute_query_dict(sql, values)
+    except OperationalError as error:  # defence in depth: the parser quotes every term
+        if "fts5" not in str(error):
+            raise
+        raise _unparseable_search() from error
+    return rows
+
+
+async def _fetch_bounded(sql: str, values: list[Any], timeout_ms: int) -> list[dict[str, Any]]:
+    try:
+        async with in_transaction("default") as connection:
+            await _bound(connection, timeout_ms)
+            rows: list[dict[str, Any]] = await connection.execute_query_dict(sql, values)
+            return rows
+    except (asyncpg.QueryCanceledError, OperationalError) as error:
+        cause = error if isinstance(error, asyncpg.QueryCanceledError) else error.__cause__
+        if isinstance(cause, asyncpg.QueryCanceledError):
+            raise SearchTimedOut.after(timeout_ms) from error
+        raise
+
+
+async def _bound(connection: BaseDBAsyncClient, timeout_ms: int) -> None:
+    await connection.execute_script(
+        f"SET LOCAL statement_timeout = {int(timeout_ms)}; "
+        "SET LOCAL plan_cache_mode = force_custom_plan"
+    )
+
+
+def _unparseable_search() -> ValidationFailed:
+    return ValidationFailed.of_fields(
+        [{"loc": ["query", "search"], "msg": "The search cannot be parsed", "type": "search"}]
+    )
+
+
+def _postgres_sql(query: SearchQuery, language: str) -> tuple[str, list[Any]]:
+    values: list[Any] = []
+
+    def value(item: Any) -> str:
+        values.append(item)
+        return f"${len(values)}"
+
+    conditions = [f"n.owner = {value(query.owner)}"]
+    if query.completed is not None:
+        conditions.append(f"n.completed = {value(query.completed)}")
+    if query.substring:
+        conditions.append(f"n.text ILIKE {value(like_pattern(query.substring))}")
+    rank = ""
+    if query.words is not None:
+        config = f"'{language}'::regconfig"
+        tsquery = f"websearch_to_tsquery({config}, {value(query.words.websearch_text())})"
+        vector = f"to_tsvector({config}, n.text)"
+        conditions.append(f"{vector} @@ {tsquery}")
+        rank = f"ts_rank_cd({vector}, {tsquery})"
+    if query.by_relevance:
+        inner = f"SELECT {COLUMNS}, {rank} AS rank FROM notes n WHERE {' AND '.join(conditions)}"
+        keyset = ""
+        if query.after is not None:
+            rank_value = value(query.after_rank)
+            keyset = f" WHERE (m.rank, m.id) < ({rank_value}::real, {value(query.after)})"
+        limit = value(query.limit)
+        sql = f"SELECT * FROM ({inner}) m{keyset} ORDER BY m.rank DESC, m.id DESC LIMIT {limit}"
+        return sql, values
+    if query.after is not None:
+        conditions.append(f"n.id {'<' if query.descending else '>'} {value(query.after)}")
+    order = "DESC" if query.descending else "ASC"
+    sql = (
+        f"SELECT {COLUMNS} FROM notes n WHERE {' AND '.join(conditions)} "
+        f"ORDER BY n.id {order} LIMIT {value(query.limit)}"
+    )
+    return sql, values
+
+
+def _sqlite_sql(query: SearchQuery) -> tuple[str, list[Any]]:
+    values: list[Any] = []
+    conditions = ["n.owner = ?"]
+    values.append(query.owner)
+    if query.completed is not None:
+        conditions.append("n.completed = ?")
+        values.append(query.completed)
+    if query.substring:
+        if len(query.substring) >= TRIGRAM_MIN_LENGTH:
+            conditions.append(
+                "n.id IN (SELECT rowid FROM notes_search_trigram"
+                " WHERE notes_search_trigram MATCH ?)"
+            )
+            values.append('"' + query.substring.replace('"', '""') + '"')
+        conditions.append("n.text LIKE ? ESCAPE '\\'")
+        values.append(like_pattern(query.substring))
+    if query.by_relevance and query.words is not None:
+        inner = (
+            f"SELECT {COLUMNS}, -bm25(notes_search_words) AS rank FROM notes_search_words "
+            "JOIN notes n ON n.id = notes_search_words.rowid "
+            f"WHERE notes_search_words MATCH ? AND {' AND '.join(conditions)}"
+        )
+        values.insert(0, query.words.fts5_expression())
+        keyset = ""
+        if query.after is not None:
+            keyset = " WHERE (m.rank, m.id) < (?, ?)"
+            values += [query.after_rank, query.after]
+        values.append(query.limit)
+        sql = f"SELECT * FROM ({inner}) m{keyset} ORDER BY m.rank DESC, m.id DESC LIMIT ?"
+        return sql, values
+    if query.words is not None:
+        conditions.append(
+            "n.id IN (SELECT rowid FROM notes_search_words WHERE notes_search_words MATCH ?)"
+        )
+        values.append(query.words.fts5_expression())
+    if query.after is not None:
+        conditions.append(f"n.id {'<' if query.descending else '>'} ?")
+        values.append(query.after)
+    order = "DESC" if query.descending else "ASC"
+    values.append(query.limit)
+    sql = (
+        f"SELECT {COLUMNS} FROM notes n WHERE {' AND '.join(conditions)} "
+        f"ORDER BY n.id {order} LIMIT ?"
+    )
+    return sql, values
