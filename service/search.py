@@ -130,7 +130,8 @@ def _postgres_sql(query: SearchQuery, language: str) -> tuple[str, list[Any]]:
         keyset = ""
         if query.after is not None:
             rank_value = value(query.after_rank)
-            keyset = f" WHERE (m.rank, m.id) < ({rank_value}::real, {value(query.after)})"
+            # float8: a rank from the Link compares exactly, any other number without overflow
+            keyset = f" WHERE (m.rank::float8, m.id) < ({rank_value}, {value(query.after)})"
         limit = value(query.limit)
         sql = f"SELECT * FROM ({inner}) m{keyset} ORDER BY m.rank DESC, m.id DESC LIMIT {limit}"
         return sql, values

@@ -198,6 +198,13 @@ async def test_relevance_ranks_the_best_match_first(client: httpx.AsyncClient) -
     assert {note["id"] for note in ranked} == {i for i, t in notes.items() if "fox" in t}
 
 
+@pytest.mark.parametrize("after_rank", ["-1.0464368142070466e+64", "1e308", "-0.0", "5e-324"])
+async def test_any_finite_after_rank_is_a_page(client: httpx.AsyncClient, after_rank: str) -> None:
+    await make_notes(client, ["fox one", "fox fox two"])
+    params = {"search": "fox", "order": "relevance", "after": "9", "after_rank": after_rank}
+    assert (await client.get("/notes", params=params)).status_code == 200
+
+
 async def test_the_relevance_link_carries_the_rank(client: httpx.AsyncClient) -> None:
     await make_notes(client, ["fox one", "fox fox two", "fox three"])
     response = await client.get(
