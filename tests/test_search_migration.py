@@ -71,7 +71,8 @@ async def test_the_search_migration_indexes_the_notes_already_there(
     tmp_dir: Path, tmp_path: Path
 ) -> None:
     async with throwaway_database(tmp_dir) as url:
-        before = run([sys.executable, "-c", UPGRADE_TO, url, str(history_before_search(tmp_path))], url)  # fmt: skip
+        history = str(history_before_search(tmp_path))
+        before = run([sys.executable, "-c", UPGRADE_TO, url, history], url)
         assert before.returncode == 0, before.stderr
         texts = ["'an old note about pelicans'", "'an old note about herons'"]
         await execute(url, [INSERT.format(text=text) for text in texts * 50])
