@@ -5,7 +5,8 @@ CREATE on the database, as its owner has) and two GIN indexes, built with CREATE
 CONCURRENTLY so that writes go on while they build. CONCURRENTLY cannot run inside a
 transaction block, nor in a multi-statement query string (which PostgreSQL runs as one
 transaction): so this migration runs outside Aerich's transaction (`RUN_IN_TRANSACTION =
-False`) and `upgrade` sends its statements one at a time. Each index is dropped first, so a
+False`) and `upgrade` sends its statements one at a time, on one connection, without the
+pool's command timeout. Each index is dropped first, so a
 run that was interrupted (leaving an INVALID index) is repaired by running it again.
 
 SQLite: two external-content FTS5 tables over `notes`, filled from the rows already there
@@ -15,6 +16,7 @@ and kept by triggers (so rows written by plain SQL are searchable too), in one t
 from tortoise import BaseDBAsyncClient
 
 RUN_IN_TRANSACTION = False
+_BUILD_TIMEOUT_SECONDS = 24 * 3600.0
 
 _POSTGRES_STEPS = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -78,8 +80,11 @@ def _dialect(db: BaseDBAsyncClient | None) -> str:
 
 async def upgrade(db: BaseDBAsyncClient) -> str:
     if db is not None and _dialect(db) == "postgres":
-        for statement in _POSTGRES_STEPS:
-            await db.execute_script(statement)
+        async with db.acquire_connection() as connection:
+            for statement in _POSTGRES_STEPS:
+                # Not the pool's command timeout (DB_COMMAND_TIMEOUT, seconds): an index on
+                # millions of notes takes minutes to build.
+                await connection.execute(statement, timeout=_BUILD_TIMEOUT_SECONDS)
         return "SELECT 1"  # done above, one statement at a time
     return UPGRADE[_dialect(db)]
 
