@@ -12,6 +12,8 @@ On PostgreSQL every search runs in a transaction of its own under `SET LOCAL
 statement_timeout`: a pattern no index can narrow (one or two characters) costs at most that,
 and is then answered with a 503 that says why. `plan_cache_mode = force_custom_plan` makes
 the planner see each pattern (a generic plan for a parameter cannot choose the index).
+In id order, a page first reads a bounded window of notes in id order, then, if matches are
+too sparse to fill it there, asks the search index alone (`_postgres_by_id`).
 
 Relevance order is keyset pagination on (rank, id), both descending; the `Link` carries the
 last note's rank as `after_rank`. PostgreSQL's rank (`ts_rank_cd`) depends on the note alone;
@@ -22,7 +24,7 @@ SQLite's `bm25` also on the table's statistics (see docs/api.md, "Search").
 # and the one name inlined, the text search configuration, is a setting checked as an identifier)
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
@@ -35,6 +37,7 @@ from service.search_syntax import WebSearch
 
 COLUMNS = "n.id, n.text, n.completed, n.created_at, n.updated_at, n.version"
 TRIGRAM_MIN_LENGTH = 3  # shorter patterns have no trigram: no index can narrow them
+WINDOW_ROWS_PER_NOTE = 40  # PostgreSQL, id order: matches rarer than 1 in 40 use the index
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,7 @@ async def fetch(query: SearchQuery, limits: SearchLimits) -> list[dict[str, Any]
     """The rows of a page (with `rank` when ordered by relevance)."""
     connection = connections.get("default")
     if connection.capabilities.dialect == "postgres":
-        sql, values = _postgres_sql(query, limits.language)
-        return await _fetch_bounded(sql, values, limits.timeout_ms)
+        return await _postgres_fetch(query, limits)
     sql, values = _sqlite_sql(query)
     try:
         rows: list[dict[str, Any]] = await connection.execute_query_dict(sql, values)
@@ -80,17 +82,47 @@ async def fetch(query: SearchQuery, limits: SearchLimits) -> list[dict[str, Any]
     return rows
 
 
-async def _fetch_bounded(sql: str, values: list[Any], timeout_ms: int) -> list[dict[str, Any]]:
+async def _postgres_fetch(query: SearchQuery, limits: SearchLimits) -> list[dict[str, Any]]:
     try:
         async with in_transaction("default") as connection:
-            await _bound(connection, timeout_ms)
-            rows: list[dict[str, Any]] = await connection.execute_query_dict(sql, values)
-            return rows
+            await _bound(connection, limits.timeout_ms)
+            if query.by_relevance:
+                return await _rows(connection, *_postgres_sql(query, limits.language))
+            return await _postgres_by_id(connection, query, limits.language)
     except (asyncpg.QueryCanceledError, OperationalError) as error:
         cause = error if isinstance(error, asyncpg.QueryCanceledError) else error.__cause__
         if isinstance(cause, asyncpg.QueryCanceledError):
-            raise SearchTimedOut.after(timeout_ms) from error
+            raise SearchTimedOut.after(limits.timeout_ms) from error
         raise
+
+
+async def _postgres_by_id(
+    connection: BaseDBAsyncClient, query: SearchQuery, language: str
+) -> list[dict[str, Any]]:
+    """A page in id order, whether matches are dense or sparse.
+
+    With a LIMIT, the planner walks the id index and filters, expecting to meet enough matches
+    soon: right for a common word, a scan of the whole table for a rare one (its estimate
+    of a word's frequency is coarse). So: the next WINDOW_ROWS_PER_NOTE x limit notes in id
+    order first (a bounded read that serves dense matches); if they do not fill the page,
+    matches are sparse, and the rest comes from the search index alone (a bitmap scan, whose
+    cost follows the number of matches), with index scans off."""
+    window = WINDOW_ROWS_PER_NOTE * query.limit
+    boundary_rows = await _rows(connection, *_postgres_boundary_sql(query, window))
+    if not boundary_rows:  # what is left fits in the window
+        return await _rows(connection, *_postgres_sql(query, language))
+    boundary = boundary_rows[0]["id"]
+    near = await _rows(connection, *_postgres_sql(query, language, upto=boundary))
+    if len(near) >= query.limit:
+        return near
+    await connection.execute_script("SET LOCAL enable_indexscan = off")
+    rest = replace(query, limit=query.limit - len(near))
+    return near + await _rows(connection, *_postgres_sql(rest, language, beyond=boundary))
+
+
+async def _rows(connection: BaseDBAsyncClient, sql: str, values: list[Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await connection.execute_query_dict(sql, values)
+    return rows
 
 
 async def _bound(connection: BaseDBAsyncClient, timeout_ms: int) -> None:
@@ -106,7 +138,30 @@ def _unparseable_search() -> ValidationFailed:
     )
 
 
-def _postgres_sql(query: SearchQuery, language: str) -> tuple[str, list[Any]]:
+def _postgres_boundary_sql(query: SearchQuery, window: int) -> tuple[str, list[Any]]:
+    """The id `window` notes further on in the page's order (none: fewer are left)."""
+    values: list[Any] = [query.owner]
+    conditions = ["n.owner = $1"]
+    if query.completed is not None:
+        values.append(query.completed)
+        conditions.append(f"n.completed = ${len(values)}")
+    if query.after is not None:
+        values.append(query.after)
+        conditions.append(f"n.id {'<' if query.descending else '>'} ${len(values)}")
+    values.append(window - 1)
+    order = "DESC" if query.descending else "ASC"
+    sql = (
+        f"SELECT n.id FROM notes n WHERE {' AND '.join(conditions)} "
+        f"ORDER BY n.id {order} LIMIT 1 OFFSET ${len(values)}"
+    )
+    return sql, values
+
+
+def _postgres_sql(
+    query: SearchQuery, language: str, *, upto: int | None = None, beyond: int | None = None
+) -> tuple[str, list[Any]]:
+    """The page's SQL; in id order, `upto` and `beyond` cut it at an id (up to it included,
+    or past it)."""
     values: list[Any] = []
 
     def value(item: Any) -> str:
@@ -135,8 +190,13 @@ def _postgres_sql(query: SearchQuery, language: str) -> tuple[str, list[Any]]:
         limit = value(query.limit)
         sql = f"SELECT * FROM ({inner}) m{keyset} ORDER BY m.rank DESC, m.id DESC LIMIT {limit}"
         return sql, values
+    after, before = (">", "<") if not query.descending else ("<", ">")
     if query.after is not None:
-        conditions.append(f"n.id {'<' if query.descending else '>'} {value(query.after)}")
+        conditions.append(f"n.id {after} {value(query.after)}")
+    if upto is not None:
+        conditions.append(f"n.id {before}= {value(upto)}")
+    if beyond is not None:
+        conditions.append(f"n.id {after} {value(beyond)}")
     order = "DESC" if query.descending else "ASC"
     sql = (
         f"SELECT {COLUMNS} FROM notes n WHERE {' AND '.join(conditions)} "

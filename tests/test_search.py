@@ -189,6 +189,32 @@ async def test_pages_see_every_match_exactly_once(
             assert ids == sorted(ids, reverse=True)
 
 
+@pytest.mark.parametrize("order", ["asc", "desc"])
+async def test_sparse_and_dense_matches_page_alike(client: httpx.AsyncClient, order: str) -> None:
+    """PostgreSQL reads a window of notes in id order before it turns to the search index
+    (service.search): pages across that window's edge see every match exactly once."""
+    texts = [f"note {i}" + (" needle" if i % 37 == 0 or 150 < i < 160 else "") for i in range(400)]
+    await sql(
+        "INSERT INTO notes (owner, text, completed, created_at, updated_at, version) "
+        "VALUES " + ", ".join(["('anonymous', ?, ?, ?, ?, 1)"] * len(texts)),
+        *[v for i, t in enumerate(texts) for v in (t, i % 2 == 0, NOW, NOW)],
+    )
+    rows = (await client.get("/notes", params={"limit": 500})).json()
+    expected = [note["id"] for note in rows if "needle" in note["text"]]
+    expected_completed = [n["id"] for n in rows if "needle" in n["text"] and n["completed"]]
+    if order == "desc":
+        expected.reverse()
+        expected_completed.reverse()
+    for params in ({"q": "needl"}, {"search": "needle"}):
+        for limit in (1, 2, 3, 5):
+            found = [
+                n["id"] for n in await walk(client, {**params, "order": order, "limit": limit})
+            ]
+            assert found == expected, (params, limit)
+        both = {**params, "order": order, "limit": 2, "completed": "true"}
+        assert [n["id"] for n in await walk(client, both)] == expected_completed
+
+
 async def test_relevance_ranks_the_best_match_first(client: httpx.AsyncClient) -> None:
     notes = await make_notes(
         client, ["fox and a dog", "fox fox fox", "one fox", "dog only", "fox fox"]
@@ -215,6 +241,9 @@ async def test_the_relevance_link_carries_the_rank(client: httpx.AsyncClient) ->
     assert float(next_url.params["after_rank"]) > 0
 
 
+NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+
 async def sql(statement: str, *values: Any) -> None:
     if backend() == "postgres":
         parts = statement.split("?")
@@ -229,7 +258,7 @@ async def search_ids(client: httpx.AsyncClient, **params: str) -> list[int]:
 
 
 async def test_rows_written_by_plain_sql_are_found(client: httpx.AsyncClient) -> None:
-    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    now = NOW
     await sql(
         "INSERT INTO notes (id, owner, text, completed, created_at, updated_at, version) "
         "VALUES (?, 'anonymous', ?, ?, ?, ?, 1)",
