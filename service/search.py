@@ -206,28 +206,34 @@ def _postgres_sql(
 
 
 def _sqlite_sql(query: SearchQuery) -> tuple[str, list[Any]]:
+    """The page's SQL, driven by an FTS5 table: it yields rowids in order (either way) and
+    takes the `after` bound itself, so a page stops at its limit, whether matches are rare or
+    common. A `q` also checks `LIKE` (the contract's matching; the trigram index only finds
+    candidates)."""
+    driver, expression = "", ""
+    if query.words is not None:
+        driver, expression = "notes_search_words", query.words.fts5_expression()
+    elif len(query.substring) >= TRIGRAM_MIN_LENGTH:
+        driver, expression = "notes_search_trigram", '"' + query.substring.replace('"', '""') + '"'
     values: list[Any] = []
-    conditions = ["n.owner = ?"]
+    conditions = []
+    if driver:
+        conditions.append(f"{driver} MATCH ?")
+        values.append(expression)
+    conditions.append("n.owner = ?")
     values.append(query.owner)
     if query.completed is not None:
         conditions.append("n.completed = ?")
         values.append(query.completed)
     if query.substring:
-        if len(query.substring) >= TRIGRAM_MIN_LENGTH:
-            conditions.append(
-                "n.id IN (SELECT rowid FROM notes_search_trigram"
-                " WHERE notes_search_trigram MATCH ?)"
-            )
-            values.append('"' + query.substring.replace('"', '""') + '"')
         conditions.append("n.text LIKE ? ESCAPE '\\'")
         values.append(like_pattern(query.substring))
-    if query.by_relevance and query.words is not None:
+    source = f"{driver} f JOIN notes n ON n.id = f.rowid" if driver else "notes n"
+    if query.by_relevance:
         inner = (
-            f"SELECT {COLUMNS}, -bm25(notes_search_words) AS rank FROM notes_search_words "
-            "JOIN notes n ON n.id = notes_search_words.rowid "
-            f"WHERE notes_search_words MATCH ? AND {' AND '.join(conditions)}"
+            f"SELECT {COLUMNS}, -bm25({driver}) AS rank FROM {source} "
+            f"WHERE {' AND '.join(conditions)}"
         )
-        values.insert(0, query.words.fts5_expression())
         keyset = ""
         if query.after is not None:
             keyset = " WHERE (m.rank, m.id) < (?, ?)"
@@ -235,18 +241,14 @@ def _sqlite_sql(query: SearchQuery) -> tuple[str, list[Any]]:
         values.append(query.limit)
         sql = f"SELECT * FROM ({inner}) m{keyset} ORDER BY m.rank DESC, m.id DESC LIMIT ?"
         return sql, values
-    if query.words is not None:
-        conditions.append(
-            "n.id IN (SELECT rowid FROM notes_search_words WHERE notes_search_words MATCH ?)"
-        )
-        values.append(query.words.fts5_expression())
+    key = "f.rowid" if driver else "n.id"
     if query.after is not None:
-        conditions.append(f"n.id {'<' if query.descending else '>'} ?")
+        conditions.append(f"{key} {'<' if query.descending else '>'} ?")
         values.append(query.after)
     order = "DESC" if query.descending else "ASC"
     values.append(query.limit)
     sql = (
-        f"SELECT {COLUMNS} FROM notes n WHERE {' AND '.join(conditions)} "
-        f"ORDER BY n.id {order} LIMIT ?"
+        f"SELECT {COLUMNS} FROM {source} WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {key} {order} LIMIT ?"
     )
     return sql, values
