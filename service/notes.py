@@ -1,4 +1,4 @@
-"""Note use-cases: the only module that queries notes.
+"""Note use-cases: the only module that queries notes (searches through `service.search`).
 
 Writes are atomic compare-and-set operations: the version check, the change detection and
 the write are one UPDATE (or DELETE) statement, so concurrent writers can never both win.
