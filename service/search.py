@@ -1,6 +1,6 @@
 """The listing queries that search (`q`, `search`), as SQL per dialect, served by indexes.
 
-The indexes live in the database and are kept by it (migration 3, `*_add_search.py`):
+The indexes live in the database and are kept by it (the migration `*_add_search.py`):
 
 - PostgreSQL: a `pg_trgm` GIN index on `text` serves `ILIKE '%q%'`; a GIN index on
   `to_tsvector(<language>, text)` serves `search` through `websearch_to_tsquery`.

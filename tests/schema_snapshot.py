@@ -25,7 +25,7 @@ from service.db import tortoise_config
 from tests.databases import connect_to
 
 Snapshot = dict[str, Any]
-# The search indexes (migration 3) are hand-written SQL no model describes: left out here,
+# The search indexes (`*_add_search.py`) are hand-written SQL no model describes: left out here,
 # checked by tests/test_search_migration.py.
 SEARCH_OBJECTS = "notes_search_"
 
