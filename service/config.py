@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     IDEMPOTENCY_PURGE_INTERVAL_SECONDS: float = Field(
         default=600.0, gt=0, description="How often keys past retention are deleted."
     )
+    SEARCH_TIMEOUT_MS: int = Field(
+        default=1_000,
+        ge=1,
+        le=60_000,
+        description="PostgreSQL: how long one search (`q`, `search`) may run before it is "
+        "stopped and answered with a 503.",
+    )
+    SEARCH_LANGUAGE: str = Field(
+        default="simple",
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        description="PostgreSQL text search configuration of `search`; the index is built "
+        "for `simple` (language-neutral): another one needs its own index (docs/operations.md).",
+    )
 
     @model_validator(mode="after")
     def _pool_bounds_are_ordered(self) -> Settings:

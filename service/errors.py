@@ -24,6 +24,7 @@ The use-cases raise the domain's kinds; the HTTP edge raises the rest.
     ├── HeaderFieldsTooLarge      431 request-header-fields-too-large
     ├── DatabaseUnavailable       503 database-unavailable
     ├── NotReady                  503 not-ready
+    ├── SearchTimedOut            503 search-timed-out
     └── HttpError                 any http-error
 """
 
@@ -273,6 +274,27 @@ class NotReady(ServiceError):
     detail = "The database does not answer."
     header_docs = (("Retry-After", _RETRY_AFTER_DOC),)
     retry_after_seconds = 5
+
+
+class SearchTimedOut(ServiceError):
+    status = 503
+    slug = "search-timed-out"
+    title = "Search took too long"
+    explanation = (
+        "A search (`q` or `search`) ran past its time limit (SEARCH_TIMEOUT_MS) and was "
+        "stopped; `detail` says why. Patterns of 3 or more characters are served by an index."
+    )
+    detail = (
+        "The search was stopped after 1000 ms: a pattern of 1 or 2 characters, or a word "
+        "in most notes ranked by relevance, cannot use the index. Search for a longer "
+        "pattern, add words, or order by id."
+    )
+    header_docs = (("Retry-After", _RETRY_AFTER_DOC),)
+    retry_after_seconds = 1
+
+    @classmethod
+    def after(cls, timeout_ms: int) -> SearchTimedOut:
+        return cls(cls.detail.replace("1000 ms", f"{timeout_ms} ms"))
 
 
 class HttpError(ServiceError):

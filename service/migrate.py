@@ -32,6 +32,7 @@ from service.db import (
 
 # Any constant works; it only has to be the same for every replica.
 _ADVISORY_LOCK_KEY = 0x6E6F746573  # "notes"
+_LOCK_POLL_SECONDS = 0.1
 
 
 def migration_files() -> list[str]:
@@ -77,7 +78,12 @@ async def _exclusive(settings: Settings) -> AsyncIterator[None]:
         return
     connection = await connect_directly(settings)
     try:
-        await connection.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
+        # Polled, not waited for in one statement: a waiting statement holds a snapshot, and
+        # CREATE INDEX CONCURRENTLY (the search migration) waits for every older snapshot
+        # to end, so a blocked pg_advisory_lock() would wait on the migration forever.
+        lock = "SELECT pg_try_advisory_lock($1)"
+        while not await connection.fetchval(lock, _ADVISORY_LOCK_KEY):  # noqa: ASYNC110
+            await asyncio.sleep(_LOCK_POLL_SECONDS)
         yield
     finally:
         await connection.close()  # closing the session releases the lock

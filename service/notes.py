@@ -1,4 +1,4 @@
-"""Note use-cases: the only module that queries notes.
+"""Note use-cases: the only module that queries notes (searches through `service.search`).
 
 Writes are atomic compare-and-set operations: the version check, the change detection and
 the write are one UPDATE (or DELETE) statement, so concurrent writers can never both win.
@@ -21,10 +21,13 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet, ValuesQuery
 from tortoise.transactions import in_transaction
 
+from service import search
 from service.errors import NoteNotFound, PreconditionFailed, PreconditionRequired
 from service.internals.prepared import PreparedInsert, PreparedQuery
 from service.models import ID_MAX, Note
 from service.schemas import NOTE_ROWS, NoteRead
+from service.search import SearchLimits
+from service.search_syntax import WebSearch
 
 READ_FIELDS = tuple(NoteRead.model_fields)
 # Stand-ins for the values of prepared queries: distinct from each other and from constants.
@@ -62,15 +65,20 @@ class NoteQuery:
     after: int | None = None
     descending: bool = False
     completed: bool | None = None
-    search: str = ""
+    search: str = ""  # `q`: a substring
+    words: WebSearch | None = None  # `search`: web-search syntax, parsed
+    by_relevance: bool = False
+    after_rank: float | None = None
 
 
 @dataclass(frozen=True)
 class NotePage:
     notes: list[dict[str, Any]]  # validated by NOTE_ROWS: NoteRead's fields
     has_more: bool
+    last_rank: float | None = None  # ordered by relevance: the cursor's other half
 
 
+_DEFAULT_LIMITS = SearchLimits()
 _INSERT_NOTE = PreparedInsert(Note, connection="default")
 
 
@@ -99,21 +107,43 @@ async def get_note(owner: str, note_id: int) -> NoteRead:
     return NoteRead.model_validate(rows[0])
 
 
-async def list_notes(owner: str, query: NoteQuery) -> NotePage:
+async def list_notes(
+    owner: str, query: NoteQuery, limits: SearchLimits = _DEFAULT_LIMITS
+) -> NotePage:
     # One row more than asked for tells whether a next page exists, without a COUNT.
+    if query.search or query.words is not None:
+        return await _search_notes(owner, query, limits)
     values: dict[str, Any] = {"owner": owner, "limit": query.limit + 1}
     if query.completed is not None:
         values["completed"] = query.completed
     if query.after is not None:
         values["after"] = query.after
-    if query.search:
-        # A substring search scans rows whatever its SQL: built each time, like any query.
-        rows = await _listing(descending=query.descending, search=query.search, **values)
-    else:
-        prepared = _prepared_listing(query.descending, frozenset(values))
-        rows = await prepared.fetch(**values)
+    prepared = _prepared_listing(query.descending, frozenset(values))
+    rows = await prepared.fetch(**values)
     notes = NOTE_ROWS.validate_python(rows)
     return NotePage(notes=notes[: query.limit], has_more=len(notes) > query.limit)
+
+
+async def _search_notes(owner: str, query: NoteQuery, limits: SearchLimits) -> NotePage:
+    """Searches run SQL of their own (service.search), served by the search indexes."""
+    rows = await search.fetch(
+        search.SearchQuery(
+            owner=owner,
+            limit=query.limit + 1,
+            substring=query.search,
+            words=query.words,
+            by_relevance=query.by_relevance,
+            descending=query.descending,
+            completed=query.completed,
+            after=query.after,
+            after_rank=query.after_rank,
+        ),
+        limits,
+    )
+    page = rows[: query.limit]
+    last_rank = float(page[-1]["rank"]) if query.by_relevance and page else None
+    notes = NOTE_ROWS.validate_python([{name: row[name] for name in READ_FIELDS} for row in page])
+    return NotePage(notes=notes, has_more=len(rows) > query.limit, last_rank=last_rank)
 
 
 def _listing(
@@ -123,13 +153,10 @@ def _listing(
     limit: int,
     completed: bool | None = None,
     after: int | None = None,
-    search: str = "",
 ) -> ValuesQuery[Any]:
     notes = _owned(owner)
     if completed is not None:
         notes = notes.filter(completed=completed)
-    if search:
-        notes = notes.filter(text__icontains=search)
     if after is not None:
         notes = notes.filter(id__lt=after) if descending else notes.filter(id__gt=after)
     return notes.order_by("-id" if descending else "id").limit(limit).values(*READ_FIELDS)

@@ -10,13 +10,14 @@ is pinned down by a named regression test elsewhere (docs/api.md, "Hostile input
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from tests.servers import REPO_ROOT, Server, running_server
 pytestmark = pytest.mark.live  # schemathesis against real servers
 
 CONFIG = REPO_ROOT / "tests" / "schemathesis.toml"
+HOOKS = REPO_ROOT / "tests" / "fuzz_hooks.py"  # control characters and NUL in queries, headers
 TIMEOUT_SECONDS = 240
 _NOTE_PATH = re.compile(r"^/notes/[^/]+$")
 
@@ -58,6 +60,7 @@ def run_schemathesis(
         text=True,
         timeout=TIMEOUT_SECONDS,
         cwd=report_dir,  # nothing it writes lands in the repository
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
         check=False,
     )
 
@@ -73,6 +76,23 @@ def requests_per_operation(har_path: Path, documented: set[tuple[str, str]]) -> 
         key = f"{method} {path}"
         counts[key if (method, path) in documented else "other methods (405 expected)"] += 1
     return counts
+
+
+_ENCODED_CONTROL = re.compile(r"%(?:[01][0-9A-Fa-f]|7[Ff])")
+
+
+def control_characters_sent(har_path: Path) -> Counter[str]:
+    """How many requests carried a control character in the query string (and NUL), or a
+    TAB or non-ASCII byte in a header value: the hooks' work, seen on the wire."""
+    sent: Counter[str] = Counter()
+    for entry in json.loads(har_path.read_text())["log"]["entries"]:
+        query = urlsplit(entry["request"]["url"]).query
+        sent["query"] += bool(_ENCODED_CONTROL.search(query))
+        searched = [v for k, v in parse_qsl(query) if k in ("q", "search")]
+        sent["NUL in q or search"] += any("\x00" in value for value in searched)
+        values = [header["value"] for header in entry["request"]["headers"]]
+        sent["header"] += any("\t" in v or any(ord(c) > 0x7F for c in v) for v in values)
+    return sent
 
 
 def documented_operations(openapi: dict[str, Any]) -> set[tuple[str, str]]:
@@ -96,7 +116,12 @@ def fuzz(server: Server, report_dir: Path, *options: str) -> tuple[int, Counter[
     for phase in ("examples", "coverage", "fuzzing", "stateful"):
         assert report["phases"][phase]["status"] == "success", (phase, output)
 
-    counts = requests_per_operation(next(report_dir.glob("har-*.json")), operations)
+    har_path = next(report_dir.glob("har-*.json"))
+    counts = requests_per_operation(har_path, operations)
+    sent = control_characters_sent(har_path)
+    assert sent["query"] > 0, sent
+    assert sent["NUL in q or search"] > 0, sent
+    assert sent["header"] > 0, sent
     for method, path in operations:
         assert counts[f"{method} {path}"] > 0, f"{method} {path} was never called"
     generated: int = report["test_cases"]["generated"]
@@ -134,3 +159,20 @@ def test_the_live_service_keeps_its_contract_with_authentication_on(
             server, tmp_path, "--header", f"Authorization: Bearer {key}", "--max-examples", "10"
         )
     show("authentication on", generated, counts, capsys)
+
+
+def test_control_characters_in_the_list_query_never_make_a_5xx(
+    live_server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fuzzing phase alone, longer, on the route whose query reaches the database in
+    SQL (`q`, `search`): NUL and control characters in its query string (see fuzz_hooks)."""
+    options = ("--phases", "fuzzing", "--include-operation-id", "list_notes")
+    result = run_schemathesis(live_server, tmp_path, *options, "--max-examples", "150")
+    output = result.stdout[-20_000:] + result.stderr[-5_000:]
+    assert result.returncode == 0, output
+    report = json.loads(next(tmp_path.glob("json-*.json")).read_text())
+    assert report["test_cases"]["with_failures"] == 0, output
+    sent = control_characters_sent(next(tmp_path.glob("har-*.json")))
+    assert sent["NUL in q or search"] > 0, sent
+    with capsys.disabled():
+        print(f"\nschemathesis on {backend()}, list_notes with control characters: {sent}")

@@ -13,14 +13,17 @@ from fastapi import Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import WithJsonSchema
 
+from service import search_syntax
 from service.api.conditional import parse_if_match
 from service.api.middleware.auth import authenticated_client
 from service.config import Settings
-from service.errors import Unauthorized
+from service.errors import FieldErrorDict, Unauthorized, ValidationFailed
 from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH
 from service.notes import NoteQuery, WriteCondition
 
 SEARCH_MAX_LENGTH = 1_000
+# PostgreSQL cannot hold NUL in text: refused at the edge on both backends, like any bad input.
+_NO_NUL = r"^[^\x00]*$"
 
 # Entity-tag headers are lists (RFC 9110 section 5.3): every field line counts, so they are
 # read as lists of lines, and documented as the one string a header is on the wire. Any
@@ -129,7 +132,11 @@ class ListParameters(BaseModel):
         description="Return the notes after this id, in the chosen order (keyset pagination). "
         "The `Link` header of a page gives the next one.",
     )
-    order: Literal["asc", "desc"] = Field("asc", description="By id: ascending or descending.")
+    order: Literal["asc", "desc", "relevance"] = Field(
+        "asc",
+        description="By id: ascending or descending; with `search`, also `relevance` (best "
+        "first; the `Link` carries `after` and `after_rank`).",
+    )
     completed: Annotated[
         Literal["true", "false"] | None,
         WithJsonSchema({"type": "string", "enum": ["true", "false"]}),
@@ -137,17 +144,57 @@ class ListParameters(BaseModel):
     q: str = Field(
         "",
         max_length=SEARCH_MAX_LENGTH,
-        description="Case-insensitive substring of the text; `%` and `_` match literally.",
+        pattern=_NO_NUL,
+        description="Case-insensitive substring of the text; `%` and `_` match literally. "
+        "No NUL character.",
+    )
+    search: str = Field(
+        "",
+        max_length=SEARCH_MAX_LENGTH,
+        pattern=_NO_NUL,
+        description='Words in web-search syntax: `word` (all required), `"a phrase"`, '
+        "`-excluded`, `or`. No NUL character.",
+    )
+    after_rank: Annotated[float | None, WithJsonSchema({"type": "number"})] = Field(
+        None,
+        allow_inf_nan=False,
+        description="With `order=relevance` and `after`: the rank of the note `after` names, "
+        "as the `Link` gives it.",
     )
 
     def to_query(self) -> NoteQuery:
+        by_relevance = self.order == "relevance"
+        errors: list[FieldErrorDict] = []
+        words = None
+        if self.search:
+            try:
+                words = search_syntax.parse(self.search)
+            except search_syntax.SearchSyntaxError as error:
+                errors.append({"loc": ["query", "search"], "msg": str(error), "type": "search"})
+        if by_relevance and not self.search:
+            errors.append(_query_error("order", "order=relevance needs a search"))
+        if by_relevance and (self.after is None) != (self.after_rank is None):
+            errors.append(
+                _query_error(
+                    "after_rank", "With order=relevance, give after and after_rank together"
+                )
+            )
+        if errors:
+            raise ValidationFailed.of_fields(errors)
         return NoteQuery(
             limit=self.limit,
             after=self.after,
             descending=self.order == "desc",
             completed=None if self.completed is None else self.completed == "true",
             search=self.q,
+            words=words,
+            by_relevance=by_relevance,
+            after_rank=self.after_rank if by_relevance else None,
         )
+
+
+def _query_error(name: str, message: str) -> FieldErrorDict:
+    return {"loc": ["query", name], "msg": message, "type": "value_error"}
 
 
 ListQuery = Annotated[ListParameters, Query()]

@@ -84,7 +84,8 @@ def test_the_notes_routes_declare_what_they_take() -> None:
     expected = {
         ("POST", "/notes"): {("header", "idempotency-key")},
         ("GET", "/notes"): {
-            ("query", name) for name in ("limit", "after", "order", "completed", "q")
+            ("query", name)
+            for name in ("limit", "after", "order", "completed", "q", "search", "after_rank")
         },
         ("GET", "/notes/{note_id}"): {("path", "note_id"), ("header", "if-none-match")},
         ("PATCH", "/notes/{note_id}"): {("path", "note_id"), ("header", "if-match")},

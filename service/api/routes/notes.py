@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from service import idempotency, notes
 from service.api.conditional import etag, if_none_match_hits
 from service.api.deps import (
+    AppSettings,
     Condition,
     CurrentClient,
     IdempotencyKey,
@@ -33,11 +34,13 @@ from service.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
+    SearchTimedOut,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from service.idempotency import Created
 from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace
+from service.search import SearchLimits
 
 TAGS: list[str | Enum] = ["notes"]
 
@@ -144,16 +147,26 @@ async def create_note(
     operation_id="list_notes",
     summary="List notes",
     response_model=list[NoteRead],
-    responses={200: {"headers": {"Link": HEADER_LINK}}, **problem_responses(ValidationFailed)},
+    responses={
+        200: {"headers": {"Link": HEADER_LINK}},
+        **problem_responses(ValidationFailed, SearchTimedOut),
+    },
 )
-async def list_notes(query: ListQuery, client: CurrentClient, request: Request) -> Response:
+async def list_notes(
+    query: ListQuery, client: CurrentClient, request: Request, app_settings: AppSettings
+) -> Response:
     """List notes by id, a page at a time (keyset pagination: every page costs the same).
-    Filter by `completed`, search with `q`; the `Link` header leads to the next page and is
-    absent on the last one."""
-    page = await notes.list_notes(client, query.to_query())
+    Filter by `completed`, find a substring with `q` or words with `search` (best first with
+    `order=relevance`); the `Link` header leads to the next page and is absent on the last
+    one."""
+    limits = SearchLimits(app_settings.SEARCH_TIMEOUT_MS, app_settings.SEARCH_LANGUAGE)
+    page = await notes.list_notes(client, query.to_query(), limits)
     headers = {}
     if page.has_more:
-        next_url = request.url.include_query_params(after=page.notes[-1]["id"])
+        cursor: dict[str, Any] = {"after": page.notes[-1]["id"]}
+        if page.last_rank is not None:
+            cursor["after_rank"] = repr(page.last_rank)
+        next_url = request.url.include_query_params(**cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
     return note_list_response(page.notes, headers)
 
