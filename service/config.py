@@ -78,6 +78,26 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="How often keys past retention are deleted."
     )
 
+    CHANGES_RETENTION_HOURS: float = Field(
+        default=168.0,
+        gt=0,
+        description="How long the change feed keeps a change; an older cursor is a 410.",
+    )
+    CHANGES_PURGE_INTERVAL_SECONDS: float = Field(
+        default=300.0, gt=0, description="How often changes past retention are deleted."
+    )
+    CHANGES_HEARTBEAT_SECONDS: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="Seconds between keep-alive comments on an idle stream.",
+    )
+    CHANGES_LISTEN_URL: str | None = Field(
+        default=None,
+        description="PostgreSQL URL for the change feed's LISTEN connection when DATABASE_URL "
+        "goes through a pooler in transaction mode (PgBouncer); default: DATABASE_URL.",
+    )
+
     @model_validator(mode="after")
     def _pool_bounds_are_ordered(self) -> Settings:
         if self.DB_POOL_MIN_SIZE > self.DB_POOL_MAX_SIZE:
