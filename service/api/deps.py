@@ -187,4 +187,6 @@ LastEventId = Annotated[
         "when it reconnects); it takes the place of `after`.",
         examples=[41],
     ),
+    # What a header is on the wire: one string, here of digits.
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$"}),
 ]

@@ -10,7 +10,10 @@ from enum import Enum
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.sse import KEEPALIVE_COMMENT, EventSourceResponse, format_sse_event
+from starlette.routing import Match
+from starlette.types import Scope
 
 from service import changes
 from service.api import metrics
@@ -48,16 +51,37 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
             )
         },
         "content": {
-            EVENT_STREAM: {"schema": {"type": "string"}, "example": _STREAM_EXAMPLE},
+            EVENT_STREAM: {
+                # One event, as OpenAPI 3.1 tools read an event stream's schema.
+                "schema": {
+                    "type": "object",
+                    "required": ["data", "event", "id"],
+                    "properties": {
+                        "data": {"type": "string", "description": "The change, as JSON."},
+                        "event": {"type": "string", "enum": ["created", "updated", "deleted"]},
+                        "id": {"type": "string", "description": "The change's seq."},
+                    },
+                },
+                "example": _STREAM_EXAMPLE,
+            },
         },
     },
     **problem_responses(ValidationFailed, CursorExpired),
 }
 
 
+class _ClaimsItsPath(APIRoute):
+    """Also claims its path for the methods it does not serve, so that they are a 405 here
+    instead of reaching /notes/{note_id} (where "changes" would be a note id: a 422)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        return (Match.FULL if match is Match.PARTIAL else match), child_scope
+
+
 def install_routes(app: FastAPI) -> None:
     for path, documented in ((PATH, True), (PATH + "/", False)):
-        app.add_api_route(
+        app.router.add_api_route(
             path,
             list_changes,
             methods=["GET"],
@@ -67,6 +91,7 @@ def install_routes(app: FastAPI) -> None:
             summary="Follow the changes of notes",
             response_model=list[ChangeRead],
             responses=_RESPONSES,
+            route_class_override=_ClaimsItsPath,
         )
 
 

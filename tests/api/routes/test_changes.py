@@ -211,3 +211,35 @@ async def test_the_purge_keeps_changes_within_retention(client: httpx.AsyncClien
     await create_note(client)
     assert await changes.purge_expired(timedelta(hours=168)) == 0
     assert len(await feed(client)) == 1
+
+
+async def test_the_openapi_documents_both_media_types_the_link_and_the_410(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    operation = document["paths"]["/notes/changes"]["get"]
+    assert "/notes/changes/" not in document["paths"]
+    ok = operation["responses"]["200"]
+    assert set(ok["content"]) == {"application/json", "text/event-stream"}
+    assert ok["content"]["text/event-stream"]["example"].startswith("event: updated")
+    assert "Link" in ok["headers"]
+    expired = operation["responses"]["410"]["content"]["application/problem+json"]
+    assert expired["example"]["type"] == "/problems/cursor-expired"
+    assert expired["example"]["resync_after"] == 41
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert {"after", "limit", "wait", "last-event-id"} <= set(parameters)
+    assert parameters["limit"]["schema"]["maximum"] == 1000
+    assert parameters["wait"]["schema"]["maximum"] == 60
+    assert parameters["after"]["schema"]["maximum"] == 2**63 - 1
+    change = document["components"]["schemas"]["ChangeRead"]
+    assert change["examples"][0]["type"] == "updated"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+async def test_other_methods_on_the_feed_are_a_405_not_a_note_id(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    for path in ("/notes/changes", "/notes/changes/"):
+        response = await client.request(method, path, json={"text": "x"})
+        assert_problem(response, 405, "method-not-allowed")
+        assert response.headers["allow"] == "GET"
