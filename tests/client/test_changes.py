@@ -47,7 +47,8 @@ def test_changes_long_polls_until_a_change_comes(notes: NotesClient) -> None:
     finally:
         timer.join()
 
-    assert change.note is not None and change.note.text == "later"
+    assert change.note is not None
+    assert change.note.text == "later"
     assert 0.5 < time.monotonic() - started < 10
 
 
@@ -156,7 +157,11 @@ def test_the_keep_a_copy_in_sync_recipe_converges(notes: NotesClient) -> None:
     gone = notes.create("gone")
     copy: dict[int, Note] = {}
 
-    writer = threading.Timer(0.5, lambda: (notes.patch(kept, completed=True), notes.delete(gone)))
+    def write() -> None:
+        notes.patch(kept, completed=True)
+        notes.delete(gone)
+
+    writer = threading.Timer(0.5, write)
     writer.start()
     keep_in_sync(notes, copy, stop_after=4)
     writer.join()
