@@ -1,6 +1,6 @@
 """`changes()` on both clients against the real service: follows Link, long-polls, retries a
-failed page within its policy, raises CursorExpired with the resync point; and the
-docs/client.md "keep a local copy in sync" recipe, run as written."""
+failed page within its policy, raises CursorExpired with the resync point. The docs/client.md
+"keep a local copy in sync" follower runs as written in test_guide.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from tortoise import connections
 
-from notes_client import AsyncNotesClient, Change, CursorExpired, Note, NotesClient
+from notes_client import AsyncNotesClient, Change, CursorExpired, NotesClient
 from service import changes as feed
 from tests.client.conftest import QUICK
 from tests.client.faults import FaultProxy
@@ -125,47 +125,3 @@ async def test_async_changes_raises_cursor_expired(async_notes: AsyncNotesClient
     with pytest.raises(CursorExpired) as expired:
         await anext(aiter(async_notes.changes(after=1, wait=0)))
     assert expired.value.resync_after == 3
-
-
-def keep_in_sync(notes: NotesClient, copy: dict[int, Note], stop_after: int) -> int:
-    """The docs/client.md recipe (with a stop for the test): list, then follow the feed."""
-    # -- recipe: start --
-    cursor = 0  # or the seq you saved last time
-    while True:
-        try:
-            if cursor == 0:  # first run: a full copy, then every change after
-                copy.clear()
-                copy.update({note.id: note for note in notes.list()})
-            for change in notes.changes(after=cursor, wait=30):
-                if change.note is None:
-                    copy.pop(change.note_id, None)
-                elif change.note_id not in copy or copy[change.note_id].version < change.version:
-                    copy[change.note_id] = change.note
-                cursor = change.seq  # save it with the copy to resume after a restart
-                stop_after -= 1
-                if stop_after == 0:
-                    return cursor
-        except CursorExpired as expired:  # away for longer than the feed keeps changes
-            copy.clear()
-            copy.update({note.id: note for note in notes.list()})
-            cursor = expired.resync_after
-    # -- recipe: end --
-
-
-def test_the_keep_a_copy_in_sync_recipe_converges(notes: NotesClient) -> None:
-    kept = notes.create("kept")
-    gone = notes.create("gone")
-    copy: dict[int, Note] = {}
-
-    def write() -> None:
-        notes.patch(kept, completed=True)
-        notes.delete(gone)
-
-    writer = threading.Timer(0.5, write)
-    writer.start()
-    keep_in_sync(notes, copy, stop_after=4)
-    writer.join()
-
-    assert copy == {note.id: note for note in notes.list()}
-    assert copy[kept.id].completed is True
-    assert gone.id not in copy
