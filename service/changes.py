@@ -143,7 +143,7 @@ async def purge_expired(retention: timedelta) -> int:
         async with in_transaction() as connection:
             rows = await (
                 NoteChange.filter(at__lt=cutoff)
-                .order_by("id")
+                .order_by("at")
                 .limit(PURGE_BATCH_SIZE)
                 .using_db(connection)
                 .values("id", "owner", "seq")

@@ -243,3 +243,24 @@ async def test_other_methods_on_the_feed_are_a_405_not_a_note_id(
         response = await client.request(method, path, json={"text": "x"})
         assert_problem(response, 405, "method-not-allowed")
         assert response.headers["allow"] == "GET"
+
+
+async def test_metrics_count_followers_changes_served_and_lag(client: httpx.AsyncClient) -> None:
+    def value(text: str, name: str) -> float:
+        line = next(line for line in text.splitlines() if line.startswith(name + " "))
+        return float(line.split()[1])
+
+    before = (await client.get("/metrics")).text
+    waiting = asyncio.create_task(client.get("/notes/changes", params={"wait": 10}))
+    await asyncio.sleep(0.3)
+    during = (await client.get("/metrics")).text
+    await create_note(client)
+    await waiting
+    after = (await client.get("/metrics")).text
+
+    assert value(during, "changes_followers_waiting") == 1
+    assert value(after, "changes_followers_waiting") == 0
+    assert value(after, "changes_served_total") == value(before, "changes_served_total") + 1
+    assert value(after, "changes_feed_lag_seconds_count") == (
+        value(before, "changes_feed_lag_seconds_count") + 1
+    )
