@@ -18,7 +18,7 @@ from starlette.types import Scope
 from service import changes
 from service.api import metrics
 from service.api.deps import AppSettings, ChangesQuery, CurrentClient, LastEventId
-from service.api.openapi.responses import _header, problem_responses
+from service.api.openapi.responses import HEADER_FEED_LINK, problem_responses
 from service.api.paths import NOTES_PREFIX
 from service.api.representation import JSON
 from service.change_notifier import NOTIFIER
@@ -44,12 +44,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         "`Accept: text/event-stream`, an endless stream of them, one event per change "
         "(`id`: the seq, `event`: the type, `data`: the change) and a `: ping` comment "
         "when idle.",
-        "headers": {
-            "Link": _header(
-                'Always: where to continue, `<absolute URL with after=the last seq>; rel="next"` '
-                "(the same cursor again when the page is empty)."
-            )
-        },
+        "headers": {"Link": HEADER_FEED_LINK},
         "content": {
             EVENT_STREAM: {
                 # One event, as OpenAPI 3.1 tools read an event stream's schema.
