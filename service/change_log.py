@@ -10,6 +10,12 @@ Clients stay independent (one row each), and it costs no extra round trip on Pos
 bump and the change's insert ride in the write's own statement (a CTE). SQLite has one writer
 at a time, holding its lock to commit, so there the two statements keep the same order.
 
+Why not the other known remedy, serving only rows below `pg_snapshot_xmin`: that horizon is
+the oldest transaction in flight on the whole server, so one slow write (or any long
+transaction, a migration or a backup) would hold back every client's feed, and it would need
+a second mechanism on SQLite. The price here: one client's writes commit one after another
+from the moment they record their change (different clients never wait on each other).
+
 A write that changes nothing never gets here; a write that fails rolls its change back with it.
 """
 
