@@ -6,12 +6,12 @@ woken follower reads the feed again (the table is the record; a wake-up only say
 
 Where wake-ups come from (`follow_database`, one task per process):
 - this process's own writes, right after they commit (`NOTIFIER.wake`);
-- PostgreSQL: one dedicated LISTEN connection per process (not one from the pool): a trigger
-  on `note_changes` NOTIFYs the owner, delivered at commit, to every replica;
-- when LISTEN is unavailable (behind PgBouncer in transaction mode, or while the listener
-  reconnects), and always on SQLite (other processes on the same file): one shared poller per
-  process reads the heads of the clients someone waits for, every POLL_INTERVAL seconds,
-  only while someone waits.
+- other processes' writes (other replicas): one shared poller per process, running only while
+  someone waits, every `CHANGES_POLL_INTERVAL_SECONDS`: one query for all the clients this
+  process's followers wait for, waking those whose last seq moved or who have changes not yet
+  numbered. No LISTEN connection and no NOTIFY (PostgreSQL's NOTIFY serialises every
+  notifying commit on a database-wide lock), so it works the same behind PgBouncer in
+  transaction mode, and on SQLite.
 On SIGTERM (`service.draining`) every waiter is woken, and no new one waits.
 """
 
@@ -21,22 +21,14 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
-from typing import Any
-
-import asyncpg
-from tortoise.backends.base.config_generator import expand_db_url
+from contextlib import contextmanager
 
 from service.draining import is_draining, on_drain
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "note_changes"
-POLL_INTERVAL = 0.5
-RECONNECT_INTERVAL = 5.0
-LISTENER_CHECK_INTERVAL = 10.0
-
-HeadsReader = Callable[[list[str]], Awaitable[dict[str, int]]]
+# Per client: (its last seq, whether it has unnumbered changes).
+SignalsReader = Callable[[list[str]], Awaitable[dict[str, tuple[int, bool]]]]
 
 
 class ChangeNotifier:
@@ -86,78 +78,23 @@ NOTIFIER = ChangeNotifier()
 on_drain(NOTIFIER.drain)
 
 
-async def follow_database(
-    database_url: str, listen_url: str | None, read_heads: HeadsReader
-) -> None:
-    """Feed NOTIFIER from the database until cancelled: LISTEN on PostgreSQL (`listen_url`,
-    else `database_url`), else the shared poller."""
-    if database_url.startswith("sqlite://"):
-        await _poll(read_heads, duration=None)
-        return
-    url = listen_url or database_url
-    while True:
-        try:
-            await _listen(url)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # any failure: poll meanwhile, then connect again
-            logger.warning(
-                "Change feed: LISTEN unavailable (%s); polling every %.1f s meanwhile",
-                type(exc).__name__,
-                POLL_INTERVAL,
-            )
-        await _poll(read_heads, duration=RECONNECT_INTERVAL)
-
-
-async def _listen(url: str) -> None:
-    credentials = expand_db_url(url)["credentials"]
-    connection = await asyncpg.connect(
-        host=credentials["host"],
-        port=credentials["port"],
-        user=credentials["user"],
-        password=credentials.get("password"),
-        database=credentials["database"],
-        timeout=5,
-    )
-    lost = asyncio.Event()
-
-    def on_notify(_connection: Any, _pid: int, _channel: str, owner: str) -> None:
-        NOTIFIER.wake(owner)
-
-    try:
-        connection.add_termination_listener(lambda _connection: lost.set())
-        await connection.add_listener(CHANNEL, on_notify)
-        logger.info("Change feed: listening for changes on a dedicated connection")
-        NOTIFIER.wake_all()  # whatever committed while nobody listened
-        while not connection.is_closed():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), LISTENER_CHECK_INTERVAL)
-            if lost.is_set():
-                raise ConnectionError("the LISTEN connection closed")
-            await connection.execute("SELECT 1", timeout=5)  # a half-open socket shows here
-    finally:
-        with suppress(Exception):
-            await asyncio.wait_for(connection.close(), 2)
-
-
-async def _poll(read_heads: HeadsReader, *, duration: float | None) -> None:
-    """Every POLL_INTERVAL, while someone waits: one query for the waited-for heads; wake the
-    owners whose head moved (or is seen for the first time: a spare re-read is harmless)."""
+async def follow_database(read_signals: SignalsReader, interval: float) -> None:
+    """The shared poller, until cancelled: every `interval` seconds, while someone waits, one
+    query for the clients waited for; wake those whose last seq moved (or first seen: a spare
+    re-read is harmless) or who have unnumbered changes (their follower's read numbers them)."""
     seen: dict[str, int] = {}
-    loop = asyncio.get_running_loop()
-    end = None if duration is None else loop.time() + duration
-    while end is None or loop.time() < end:
-        await asyncio.sleep(POLL_INTERVAL)
+    while True:
+        await asyncio.sleep(interval)
         owners = NOTIFIER.waiting_owners()
         if not owners:
             seen.clear()
             continue
         try:
-            heads = await read_heads(owners)
+            signals = await read_signals(owners)
         except Exception:
-            logger.exception("Change feed: polling the heads failed; will retry")
+            logger.exception("Change feed: polling for changes failed; will retry")
             continue
-        for owner, last_seq in heads.items():
-            if seen.get(owner) != last_seq:
+        for owner, (last_seq, pending) in signals.items():
+            if pending or seen.get(owner) != last_seq:
                 NOTIFIER.wake(owner)
             seen[owner] = last_seq

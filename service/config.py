@@ -92,10 +92,12 @@ class Settings(BaseSettings):
         le=300,
         description="Seconds between keep-alive comments on an idle stream.",
     )
-    CHANGES_LISTEN_URL: str | None = Field(
-        default=None,
-        description="PostgreSQL URL for the change feed's LISTEN connection when DATABASE_URL "
-        "goes through a pooler in transaction mode (PgBouncer); default: DATABASE_URL.",
+    CHANGES_POLL_INTERVAL_SECONDS: float = Field(
+        default=0.25,
+        gt=0,
+        le=0.9,  # a follower must hear of another replica's change within a second
+        description="How often each process checks for changes made by other processes, "
+        "while some follower waits.",
     )
 
     @model_validator(mode="after")

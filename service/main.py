@@ -88,9 +88,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 name="purge-changes",
             ),
             asyncio.create_task(
-                follow_database(
-                    settings.DATABASE_URL, settings.CHANGES_LISTEN_URL, changes.read_heads
-                ),
+                follow_database(changes.read_signals, settings.CHANGES_POLL_INTERVAL_SECONDS),
                 name="follow-changes",
             ),
         ]

@@ -71,8 +71,8 @@ class IdempotentCreate(Model):
 class ChangeHead(Model):
     """Per client: the last change's seq, and the highest seq the retention purge removed.
 
-    Bumping `last_seq` locks this row until the write's transaction commits, so a client's
-    seqs are taken in commit order (service.change_log explains why that matters)."""
+    Only readers touch it: locking this row serialises the client's sequencers
+    (service.changes.sequence explains why that makes the order exact); writes never do."""
 
     owner = fields.CharField(max_length=OWNER_MAX_LENGTH, primary_key=True)
     last_seq = fields.BigIntField(default=0, description="The seq of the client's last change.")
@@ -92,7 +92,9 @@ class NoteChange(Model):
 
     id = fields.BigIntField(primary_key=True)
     owner = fields.CharField(max_length=OWNER_MAX_LENGTH)
-    seq = fields.BigIntField(description="1, 2, 3... per client, in commit order.")
+    seq = fields.BigIntField(
+        null=True, description="1, 2, 3... per client, given after commit; NULL until then."
+    )
     note_id = fields.IntField()
     type = fields.CharField(max_length=7, description="created, updated or deleted.")
     version = fields.IntField(description="The note's version after the write (deleted: before).")

@@ -17,7 +17,7 @@ COMMENT ON TABLE "change_heads" IS 'Per client: the last change''s seq, and the 
         CREATE TABLE IF NOT EXISTS "note_changes" (
     "id" BIGSERIAL NOT NULL PRIMARY KEY,
     "owner" VARCHAR(64) NOT NULL,
-    "seq" BIGINT NOT NULL,
+    "seq" BIGINT,
     "note_id" INT NOT NULL,
     "type" VARCHAR(7) NOT NULL,
     "version" INT NOT NULL,
@@ -29,20 +29,14 @@ COMMENT ON TABLE "change_heads" IS 'Per client: the last change''s seq, and the 
     CONSTRAINT "uid_note_change_owner_b78d43" UNIQUE ("owner", "seq")
 );
 CREATE INDEX IF NOT EXISTS "idx_note_change_at_81494a" ON "note_changes" ("at");
-COMMENT ON COLUMN "note_changes"."seq" IS '1, 2, 3... per client, in commit order.';
+COMMENT ON COLUMN "note_changes"."seq" IS '1, 2, 3... per client, given after commit; NULL until then.';
 COMMENT ON COLUMN "note_changes"."type" IS 'created, updated or deleted.';
 COMMENT ON COLUMN "note_changes"."version" IS 'The note''s version after the write (deleted: before).';
 COMMENT ON COLUMN "note_changes"."at" IS 'UTC; the purge removes changes past retention.';
 COMMENT ON TABLE "note_changes" IS 'One entry of a client''s change feed: a note as it was right after a write.';
--- Hand-written: wake the followers (LISTEN note_changes, payload: the owner) at commit.
-CREATE OR REPLACE FUNCTION "notify_note_change"() RETURNS trigger AS $$
-BEGIN
-    PERFORM pg_notify('note_changes', NEW."owner");
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER "note_changes_notify" AFTER INSERT ON "note_changes"
-    FOR EACH ROW EXECUTE FUNCTION "notify_note_change"();""",
+-- Hand-written: the changes a reader has yet to number (Tortoise has no partial indexes).
+CREATE INDEX IF NOT EXISTS "idx_note_change_pending" ON "note_changes" ("owner", "id")
+    WHERE "seq" IS NULL;""",
     "sqlite": """
         CREATE TABLE IF NOT EXISTS "change_heads" (
     "owner" VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -52,7 +46,7 @@ CREATE TRIGGER "note_changes_notify" AFTER INSERT ON "note_changes"
         CREATE TABLE IF NOT EXISTS "note_changes" (
     "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     "owner" VARCHAR(64) NOT NULL,
-    "seq" BIGINT NOT NULL /* 1, 2, 3... per client, in commit order. */,
+    "seq" BIGINT /* 1, 2, 3... per client, given after commit; NULL until then. */,
     "note_id" INT NOT NULL,
     "type" VARCHAR(7) NOT NULL /* created, updated or deleted. */,
     "version" INT NOT NULL /* The note's version after the write (deleted: before). */,
@@ -63,14 +57,16 @@ CREATE TRIGGER "note_changes_notify" AFTER INSERT ON "note_changes"
     "updated_at" TIMESTAMP,
     CONSTRAINT "uid_note_change_owner_b78d43" UNIQUE ("owner", "seq")
 ) /* One entry of a client's change feed: a note as it was right after a write. */;
-CREATE INDEX IF NOT EXISTS "idx_note_change_at_81494a" ON "note_changes" ("at");""",
+CREATE INDEX IF NOT EXISTS "idx_note_change_at_81494a" ON "note_changes" ("at");
+-- Hand-written: the changes a reader has yet to number (Tortoise has no partial indexes).
+CREATE INDEX IF NOT EXISTS "idx_note_change_pending" ON "note_changes" ("owner", "id")
+    WHERE "seq" IS NULL;""",
 }
 
 DOWNGRADE = {
     "postgres": """
-        DROP TABLE IF EXISTS "change_heads";
         DROP TABLE IF EXISTS "note_changes";
-        DROP FUNCTION IF EXISTS "notify_note_change"();""",
+        DROP TABLE IF EXISTS "change_heads";""",
     "sqlite": """
         DROP TABLE IF EXISTS "note_changes";
         DROP TABLE IF EXISTS "change_heads";""",
@@ -91,40 +87,40 @@ async def downgrade(db: BaseDBAsyncClient) -> str:
 
 
 MODELS_STATE = (
-    "eJztWltz0zgU/isav1BmQydJr1uektKF7tKGoWFhuIxRbMXW1JaMJJNmWP77Hsl24thxiE"
-    "svDuUt0TlHks/1O5K+WSF3SSC3j33MPPKCYNc6Qt8shkMCP5ZQW8jCUTSn6QGFR4Fhdwyf"
-    "7QOjIeCRVAI7CmhjHEgCQy6RjqCRopxpiVdEICeghKkjpHyCAiwVSqZ5JJEkX1oIM9eQfO"
-    "r5BKgwaP4LokAM5kFRLDz9P+RfibutF3a5AytT5t3SGh/ZR9aPwwhWQJ/1fDZIfEYBdy4l"
-    "CFKJBJ+gGEQDM89EUKUXA20wCQrRMzo8DKmSLSQ5wukGH8mPDGaSCAuCFL4kDNGME3Hhwp"
-    "dsSSK+Uodsp8oOuIfIVRRgyiSa+FNYDysUYqWIkI+NNmJGv8TEVtwjsBkBOvnwCYYpc8kV"
-    "kdnf6NIeUxIsOgCfMBAAqiHZahqZYXAI8Zdh1soe2Q4P4pAtCERT5XM2kwBz6FGPABkr4u"
-    "ZcgsVBkHpQNpTsGAaUiMlsq+58wCVjHAfasbR0son5mGXb54OhfXEytG2r5HSZRM5H0iGH"
-    "M+2wlClptBDiKzsgzFM+/N3f/Z6sM1dFwqUX/Lf3+vhF7/XW/u5jvSAHr09C4jyldA3pu5"
-    "kCK5xMYnQ/V3bmSGV996l3ytRyjeelCkqHD7mO0rOBudbn0ZupuF1P59YQokBHFR+bgMjc"
-    "PR+MpcitsIqn9/jkz253Z+eg297ZP9zbPTjYO2wfAq/5oDLpYIXp+qfPT8+Hi1bTA9pWc9"
-    "uY+AdRX/DY8+tZqCzbXDslqV6iOEKKJ6lMm21CICEl33EE2RLxQOciJxaSCwQ8GO122o0z"
-    "oE5r48tcrOmBEXYuJ1i4donCu7yKt0wKu2FxBDPsGTPo79YbTsvnqUvCiOtKciwI2HdZiS"
-    "3xrCy0dMZtO4Z9zXLbQwk7GvFYlzyubTlb2pk++YdMj6CKQAXRUTqmAqJTEHA3UxSZMpVy"
-    "gsHgTGqfWFJub2mNJUXsw7zaXJKp9alQ1D5YyUZcG6uEuLTEUbdeNCf8P47gtFI1t7rdYR"
-    "6trnn3DTDWyaH1jWDKXVLjEjwmk18EgaOumyZvBX3MNa9DpobeU/Yma/2awK67t7eGboGr"
-    "UrmGtqjdMaxPRCTSxLCulgtiTda2dfGi96S7t59BuiyFj7g7RZC9IywkcVtoQpWP0kllQ3"
-    "yfQSmylyX+yqyfk7g78HbNxKP3mqDspBCH2CVoi+qucIpGBHmcARinzCGP60G2bmf3YPdw"
-    "Z393ViJmI6sqQxlNCyIjWIHY2lnKVhiSqwozlAQbHSHaGN12JwkJcgXQLDChkWAeXRPW1P"
-    "8K5Q5P3pmiG0r5Jcj7/dZZ750JiXCaUl4Ozp9n7Lk4OX456BfskwNOJeM8A4qiIVluoEXJ"
-    "gnXcVHQ7+9EgW70ZHj81QZM/6ZG6XutUZiBqehZ0AzY7PTu5GPbOXi0Y7llveKIp3QWjZa"
-    "Nb+4X8NpsEvT0dvkD6L3o/OD8xeudSecKsOOcbvrf0nnCsuM34xMZuXnnZcDbUlObpnC9v"
-    "mMz4yiZJp8H1+qJq4PDjo7NcEwLlAYi5AYeHUUC0a6fUWk3IpnYgVk9K6jHiotHURFR6Yt"
-    "lCjHwlAgIplksax9usPJvdf1iYcTYNeSytn2xD0uxsrKLD4yniDEoS1cWIyNlwQ1CaAhhQ"
-    "xzQZf6MxQUefiHTarXa7rc89dV4iQrYQWCcgus5ocJZA6lAbA018Cnkswg5YSyouwHxY1g"
-    "EPi2bqwMLtNSxl+CqNlVILqCGf7goHKpzD17EKzJCXKxhvBIK3Zb3ZSA3zvfVNIZiFij78"
-    "dMFkPw8K+oPBywU80D8tIrU3Z/0TsIyxCjBRVXFY/TDhWwuCQodPmuXWjQ5gdgeQBdPity"
-    "GwLa3TJdSWd4M4cq/pBouSG+0G5jQZ/mnoMa1307QhrlCJ4PO+AF8vtY7WR5k5ibs78ejU"
-    "tPeFwkJJXTxB8o9O0dBPZ3n6kUQnQ+zdIepsUP+UXOpZFV1USm39qJeyE52uedU0ABgDGA"
-    "VMAWBm/r4hNQwaE3OTmNRQwDMAQfWVj6CerxAeAyYConk2Ub5hutmpV18s6Yv18sXS7wul"
-    "3xdKm3C1cfM9We3nKXf+MuU6PVkLdVtoZ3t7G0Wzx2Kt4tOrxj1veBA3GnXTz43dURht1M"
-    "gjGX+T00jW37VQivDBsxEUe918X+s0YZVKs/xyUJleDorZZUNQ6k/cywFMSbecQpHZ81C0"
-    "lRriCI3ImIt7u5yr3y5uYpu47LInBbgP877n3k5eU4zamDryAI5LG6byB3cqujn637jU1a"
-    "BDz99W/hUfJPSIoI5vLTlMSymtVQdpeM5zm68SHsRDgztuDavPnCrblmrEVN23NKphbNKT"
-    "Wh1UNTScsv+C2u2si0hX4dEyGmW63ylr+O+LwXkVEJ2JFKsldRT6DwVUNqgHv4lCqZWxUC"
-    "NLry2LDysLxU9P0L/v26Hv/wMULhuA"
+    "eJztWutz0zgQ/1c0+UKZC50kfXHtp7T0oHdtw9BwMDzGo9iKo6ktGUkmZDj+99uV7cSJ4x"
+    "CXPhzgW7wPydnV7v525a+NUHos0NsnIyp89oJRr3FIvjYEDRn8WMJtkgaNohkPCYYOAivu"
+    "WjlnBIKWQQfaKOoa4A1poBmQPKZdxSPDpUCNl0wRN+BMmENiRowEVBuSLPNIE80+NQkVnm"
+    "WNuD9iwAWifVbMgBqsQ6JY+fgcys/M28aNPenCzlz4d7THB/FB9EQwAQL1mNLEyNgdEQ47"
+    "BNK9ho1BnWui5BjWUpwGXDNtl0zeJNk4ZsIF7Q9iC4Q+c5dtJ6+ltzMmYV+igHKhyXg0AX"
+    "1qSEiv06Wkgr1BAiz8+IiMFTfAEOwzED1p7RALDus4RvoMFBRY4/1HIHPhsS9MZ4/RtTPk"
+    "LJh3vRwLUACuZTlmElkyHAX1lxVGMw8cVwZxKOYUookZSTHVAEcg1WfApoZ5ucMg4iBIz0"
+    "5GSt4YCEbFbPqq3ozgsSGNAzxSqJ28xIzWcJzLXt+5Ou07TqNw3DKN3OlISa4UeFS5MNpa"
+    "IaRfnIAJ34zgcX/3W7LPzBSJFG74b/fVyYvuq6393ce4oYTzngTDZcrpWNY3uwQ1NFnE2n"
+    "5mbDySDvi8aO9j7p8Js9ziea0Fo8MfuYnRM8LM6rO4zUzcqmbzRh9OKsaTHM6f/1wYFmK2"
+    "xCs+vuOTPzudnZ2DTmtn/+ne7sHB3tPWU5C1f6jIOljhuuOz52eX/XmvIQF9NfONjXxQHS"
+    "kZ+6NqHirq1tdPSZLXJI4gmyXpC902Zool2c87hDxJZIBJx42VloqADCW77VbtHIhpbXid"
+    "izUkDKh7PabKcwoc2ZFlskVW2AkXKVRQ37oB/ze+cFo4zzwWRhJryAlUCsOWFdeCzMoSy6"
+    "fSjmvF1yy0XZKIk4GMsdhJ9OV0a3fy5B82OYQiAwUGo3TIFUSnwipky6EwtkaOKThcaDwT"
+    "SwrtHe2xpIi9n1WbazZpfFwoau8byYt4DjUJc2mJ4161aE7kvx/BaaWqb3W7xzxaXvMeGm"
+    "Csk0OrO8GWu6TGJXBNJ78YgYO6bpq8E/QxszyGTAW7p+J1tvoNgV1nb28N24JUqXEtb966"
+    "Q9ifqUiliWFdKy+o1dnajasX3Sedvf0M0mUpfCC9CYHsHVGlmdckY25GJF1U1+TsCyhFzr"
+    "LEX5r1cxr3B95umHjwXROUnRTiELpTssWxaZyQASO+FADGOTSWj6tBtk5792D36c7+7rRE"
+    "TCmrKkMRTSumI9iBOXhYil7osy8lbigo1jpC0BmdVjsJCduhBzY0EsyDNWFN+68wbv/0rS"
+    "26odafgvy537rovrUhEU5Sznnv8nkmnouTk/Pe8YJ/csCp4JxnwDE8ZMsdNK+54B0vVd3O"
+    "ftTIV6/7J0c2aPIzHo31GlOZhajpFOgWfHZ2cXrV7168nHPcs27/FDmdOadl1K39hfw2XY"
+    "S8Oeu/IPhI3vUuT63dpTa+sjvO5PrvGvhONDbSEXLsUC9vvIyckerSPF3K5Q2Tpa9skjAN"
+    "rtcXlQOH74/Ock0IlAdg5giuDKOA4dFOuZWakE3tQBpdrbkvmEcGExtR6VizmU4lFYv1ks"
+    "bxLivPZvcfDSqkmIQy1o0fbEPS7Gy9guFxRCTOrzkWo3ScjOSaoDQDMKCKazL5WmOCNk5E"
+    "2q1mq9XCuSfmJaZ0k4B3AoZ1BsFZAqlDdAYZj3CiH1EXvKWNVOA+qquAh3k3tWHj1hqesn"
+    "Klzkq5C6ghn+4WBipSwr8TJZghr7fgvAEo3pX3ppQK7nszsoVgGio4/PTAZT8OCo57vfM5"
+    "PHB8tojUXl8cn4JnrFdAiJuSYfWvCd+aEBQYPmmWWzc68PIOb/HS4rchsC2t0wXUlj8Gce"
+    "Td8BjMa270MbDTZHhC6DGpdtO0IUehFMHnzwL8e402Wh9l5jTub+LRrujvK0OV0Vg8QfOP"
+    "9qKjj6Z5+pEmp33q3yPqrFH/lFzqNUq6qJTb/F4v5aSfJax31dQDGAMYBVwBYIbOLnyTRc"
+    "iQ2ZvEpIYCngEIilc+ivsjQ+gQMBEw7ccMxRum21169cUSXqwXL5Z+Xyj9vlDahKuN2+/J"
+    "Kn+e8iNfpqSn985bsibpNMnO9vY2iaZfiTWJzz8zkSYMaFFCbo7I5evzcxILwwOsLOuOAh"
+    "/mk5Wf9pKjaka6tWsLa40KqSWTr3NmyVq+JklBP5GKQP3HfvxGA4ZVJs1SzkFpxjlYTDgb"
+    "Alx/4KoOkEv6ymmyQcxq8QnZSh1xSAZsKNWD3ddV7yA3sXNcdv+TYt5f8wrowYax91P4bw"
+    "iqfs4Jas1M/ssNSjfH/huXumo0B/3t5Z/xG4UuU9wdNZbM11JOc9Vsjc5k7vJDhV/i24N7"
+    "bg3Lx1ClbUs5YirvW2rVMNbpK1sMqgoWTsV/Quu210Wkq/BoEY0K7HeKFv77qndZBkSnKo"
+    "vVkruG/EcCrmvUg99GoURjzNXIwgeYi99aLhQ/XOD4oS+Mvv0PGBIgEg=="
 )

@@ -74,6 +74,7 @@ async def test_a_cursor_past_retention_raises_cursor_expired_with_the_resync_poi
 ) -> None:
     for index in range(2):
         notes.create(f"old {index}")
+    next(iter(notes.changes(after=1, wait=0)))  # read, so numbered: the purge takes only those
     await age_all_changes()
     await feed.purge_expired(timedelta(hours=1))
     latest = notes.create("new")
@@ -118,6 +119,7 @@ async def test_async_changes_follows_the_feed_and_long_polls(
 async def test_async_changes_raises_cursor_expired(async_notes: AsyncNotesClient) -> None:
     await async_notes.create("old")
     await async_notes.create("older")
+    await anext(aiter(async_notes.changes(after=1, wait=0)))  # read, so numbered
     await age_all_changes()
     await feed.purge_expired(timedelta(hours=1))
     await async_notes.create("new")

@@ -192,6 +192,7 @@ async def test_a_cursor_older_than_retention_is_a_410_naming_where_to_resync(
     client: httpx.AsyncClient,
 ) -> None:
     notes = [await create_note(client, text=f"old {index}") for index in range(3)]
+    assert len(await feed(client)) == 3  # read, so numbered: the purge deletes only those
     await age_changes()
     assert await changes.purge_expired(timedelta(hours=168)) == 3
     recent = await create_note(client, text="recent")
@@ -205,6 +206,16 @@ async def test_a_cursor_older_than_retention_is_a_410_naming_where_to_resync(
     assert [c["note"] for c in await feed(client)] == [recent]
     assert [c["note"] for c in await feed(client, after=3)] == [recent]
     assert notes
+
+
+async def test_the_purge_keeps_old_changes_no_reader_has_numbered_yet(
+    client: httpx.AsyncClient,
+) -> None:
+    old = await create_note(client, text="never read")
+    await age_changes()
+    assert await changes.purge_expired(timedelta(hours=168)) == 0
+    assert [(c["seq"], c["note"]) for c in await feed(client)] == [(1, old)]
+    assert await changes.purge_expired(timedelta(hours=168)) == 1
 
 
 async def test_the_purge_keeps_changes_within_retention(client: httpx.AsyncClient) -> None:
