@@ -1,8 +1,9 @@
 """Introspect a database's schema into a comparable form, and build a reference one.
 
 `python -m tests.schema_snapshot URL` creates the schema straight from the models
-(Tortoise's generate_schemas, plus the few HAND_WRITTEN statements) in the empty database at URL: the reference the migrations
-must reproduce. It runs in its own process so it never touches the test session's Tortoise.
+(Tortoise's generate_schemas, plus the few HAND_WRITTEN statements) in the empty database
+at URL: the reference the migrations must reproduce. It runs in its own process so it never
+touches the test session's Tortoise.
 
 Column order and column defaults are not compared: a column a migration adds comes last, and
 it needs a database default for the rows that exist (`owner` is 'anonymous'), where the
