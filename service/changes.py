@@ -50,6 +50,7 @@ from service.schemas import NoteRead
 logger = logging.getLogger(__name__)
 
 PURGE_BATCH_SIZE = 1_000
+SEQ_MAX = 2**63 - 1
 SEQUENCE_BATCH_SIZE = 1_000  # at least the largest page, so one pass fills any page
 
 # Statement 1: lock the client's head (creating it if need be); its last_seq.
@@ -102,7 +103,6 @@ _SQLITE_SIGNALS = """
         EXISTS (SELECT 1 FROM note_changes WHERE owner = o.value AND seq IS NULL) AS pending
     FROM json_each(?) AS o LEFT JOIN change_heads AS head ON head.owner = o.value
 """
-SEQ_MAX = 2**63 - 1
 
 _NOTE_EXAMPLE: dict[str, Any] = {
     "id": 7,
