@@ -97,6 +97,28 @@ class Settings(BaseSettings):
         "for `simple` (language-neutral): another one needs its own index (docs/operations.md).",
     )
 
+    CHANGES_RETENTION_HOURS: float = Field(
+        default=168.0,
+        gt=0,
+        description="How long the change feed keeps a change; an older cursor is a 410.",
+    )
+    CHANGES_PURGE_INTERVAL_SECONDS: float = Field(
+        default=300.0, gt=0, description="How often changes past retention are deleted."
+    )
+    CHANGES_HEARTBEAT_SECONDS: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="Seconds between keep-alive comments on an idle stream.",
+    )
+    CHANGES_POLL_INTERVAL_SECONDS: float = Field(
+        default=0.25,
+        gt=0,
+        le=0.9,  # a follower must hear of another replica's change within a second
+        description="How often each process checks for changes made by other processes, "
+        "while some follower waits.",
+    )
+
     @model_validator(mode="after")
     def _pool_bounds_are_ordered(self) -> Settings:
         if self.DB_POOL_MIN_SIZE > self.DB_POOL_MAX_SIZE:

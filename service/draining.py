@@ -6,14 +6,26 @@ requests while the in-flight ones finish.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 
 class _Lifecycle:
     draining = False
+    hooks: ClassVar[list[Callable[[], None]]] = []
+
+
+def on_drain(hook: Callable[[], None]) -> None:
+    """Call `hook` when draining begins (from the signal handler: it must only schedule work),
+    e.g. to answer waiting long polls at once so the drain never waits on them."""
+    _Lifecycle.hooks.append(hook)
 
 
 def begin_draining() -> None:
     """The process is shutting down: from now on readiness answers 503."""
     _Lifecycle.draining = True
+    for hook in _Lifecycle.hooks:
+        hook()
 
 
 def end_draining() -> None:

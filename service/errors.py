@@ -11,6 +11,7 @@ The use-cases raise the domain's kinds; the HTTP edge raises the rest.
     ServiceError                  500 internal-error
     ├── Unauthorized              401 unauthorized
     ├── NotFound                  404 not-found
+    ├── CursorExpired             410 cursor-expired
     │   └── NoteNotFound
     ├── MethodNotAllowed          405 method-not-allowed
     ├── NotAcceptable             406 not-acceptable
@@ -310,3 +311,35 @@ class HttpError(ServiceError):
     ) -> None:
         self.status = status
         super().__init__(detail, headers=headers)
+
+
+class CursorExpired(ServiceError):
+    """A change feed cursor older than what the feed retains (CHANGES_RETENTION_HOURS)."""
+
+    status = 410
+    slug = "cursor-expired"
+    title = "Cursor expired"
+    explanation = (
+        "The `after` cursor is older than the changes the feed retains. Resynchronise: "
+        "read every note from `GET /notes`, then follow the feed from the `after` this "
+        "problem names (`resync_after`)."
+    )
+    detail = (
+        "Changes after 12 are no longer retained: resynchronise from GET /notes, "
+        "then continue from GET /notes/changes?after=41."
+    )
+    resync_after: int = 41
+
+    def __init__(self, after: int = 12, resync_after: int = 41) -> None:
+        self.resync_after = resync_after
+        super().__init__(
+            f"Changes after {after} are no longer retained: resynchronise from GET /notes, "
+            f"then continue from GET /notes/changes?after={resync_after}."
+        )
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "resync_after": self.resync_after}
+
+    @classmethod
+    def example(cls) -> dict[str, Any]:
+        return {**super().example(), "resync_after": cls.resync_after}

@@ -22,6 +22,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from service import notes
+from service.change_notifier import NOTIFIER
 from service.errors import IdempotencyKeyReused
 from service.models import IdempotentCreate
 
@@ -70,6 +71,7 @@ async def create_once(owner: str, key: str, fields: Mapping[str, Any]) -> Create
                 )
         except IntegrityError:
             continue  # a concurrent request bound the key first: answer as it was answered
+        NOTIFIER.wake(owner)
         return Created(note_id=note.id, version=note.version, body=body, replayed=False)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from tortoise.contrib.fastapi import RegisterTortoise
 
+from service import changes
 from service.api import metrics
 from service.api.error_handlers import install_error_handlers
 from service.api.middleware.auth import ApiKeyMiddleware
@@ -27,10 +28,12 @@ from service.api.middleware.startup_refusal import StartupRefusalMiddleware, Sta
 from service.api.middleware.telemetry import TelemetryMiddleware
 from service.api.middleware.unexpected import UnexpectedErrorMiddleware
 from service.api.openapi.document import install_openapi
+from service.api.routes import changes as change_routes
 from service.api.routes import health, notes
 from service.api.routes import metrics as metrics_routes
 from service.api.routes.docs import DOCS_PATHS, install_docs
 from service.api_keys import KeyRing, load_keyring
+from service.change_notifier import follow_database
 from service.config import Settings
 from service.db import tortoise_config
 from service.draining import end_draining
@@ -75,13 +78,29 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             ),
             name="purge-idempotency-keys",
         )
+        background = [
+            purge,
+            asyncio.create_task(
+                changes.purge_periodically(
+                    timedelta(hours=settings.CHANGES_RETENTION_HOURS),
+                    settings.CHANGES_PURGE_INTERVAL_SECONDS,
+                ),
+                name="purge-changes",
+            ),
+            asyncio.create_task(
+                follow_database(changes.read_signals, settings.CHANGES_POLL_INTERVAL_SECONDS),
+                name="follow-changes",
+            ),
+        ]
         tune_for_serving()
         try:
             yield
         finally:
-            purge.cancel()
-            with suppress(asyncio.CancelledError):
-                await purge
+            for task in background:
+                task.cancel()
+            for task in background:
+                with suppress(asyncio.CancelledError):
+                    await task
             metrics.forget_this_process()
             flush_spans()
 
@@ -132,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.keyring = keyring
     app.router.redirect_slashes = False
+    change_routes.install_routes(app)  # before /notes/{note_id}, which would take the path
     notes.install_routes(app)
     app.include_router(health.router)
     app.include_router(metrics_routes.router)

@@ -66,3 +66,49 @@ class IdempotentCreate(Model):
 
     def __str__(self) -> str:
         return f"Idempotency key of note {self.note_id}"
+
+
+class ChangeHead(Model):
+    """Per client: the last change's seq, and the highest seq the retention purge removed.
+
+    Only readers touch it: locking this row serialises the client's sequencers
+    (service.changes.sequence explains why that makes the order exact); writes never do."""
+
+    owner = fields.CharField(max_length=OWNER_MAX_LENGTH, primary_key=True)
+    last_seq = fields.BigIntField(default=0, description="The seq of the client's last change.")
+    purged_through = fields.BigIntField(
+        default=0, description="Changes up to this seq were purged: an older cursor is a 410."
+    )
+
+    class Meta:
+        table = "change_heads"
+
+    def __str__(self) -> str:
+        return f"Change head of {self.owner}"
+
+
+class NoteChange(Model):
+    """One entry of a client's change feed: a note as it was right after a write."""
+
+    id = fields.BigIntField(primary_key=True)
+    owner = fields.CharField(max_length=OWNER_MAX_LENGTH)
+    seq = fields.BigIntField(
+        null=True, description="1, 2, 3... per client, given after commit; NULL until then."
+    )
+    note_id = fields.IntField()
+    type = fields.CharField(max_length=7, description="created, updated or deleted.")
+    version = fields.IntField(description="The note's version after the write (deleted: before).")
+    at = fields.DatetimeField(description="UTC; the purge removes changes past retention.")
+    # The note's fields right after the write; all NULL for a deletion.
+    text = fields.CharField(max_length=TEXT_MAX_LENGTH, null=True)
+    completed = fields.BooleanField(null=True)
+    created_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "note_changes"
+        unique_together = (("owner", "seq"),)
+        indexes = (("at",),)
+
+    def __str__(self) -> str:
+        return f"Change {self.seq} of {self.owner}"

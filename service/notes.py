@@ -2,6 +2,8 @@
 
 Writes are atomic compare-and-set operations: the version check, the change detection and
 the write are one UPDATE (or DELETE) statement, so concurrent writers can never both win.
+Every write that changes a note records its change for the feed in the same transaction
+(`service.change_log`), then wakes this process's followers (`service.change_notifier`).
 
 Reads select only the columns a response shows and validate the rows straight into
 `NoteRead` (pages: into rows of its fields), with no ORM model instances in between; the hot
@@ -16,12 +18,14 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from tortoise import BaseDBAsyncClient
+from tortoise import BaseDBAsyncClient, connections
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet, ValuesQuery
 from tortoise.transactions import in_transaction
 
 from service import search
+from service import change_log
+from service.change_notifier import NOTIFIER
 from service.errors import NoteNotFound, PreconditionFailed, PreconditionRequired
 from service.internals.prepared import PreparedInsert, PreparedQuery
 from service.models import ID_MAX, Note
@@ -85,11 +89,29 @@ _INSERT_NOTE = PreparedInsert(Note, connection="default")
 async def create_note(
     owner: str, fields: Mapping[str, Any], *, connection: BaseDBAsyncClient | None = None
 ) -> NoteRead:
-    """Insert a note; pass `connection` to make it part of the caller's transaction."""
+    """Insert a note and its `created` change; pass `connection` to make both part of the
+    caller's transaction (the caller then wakes the followers once it has committed)."""
     now = datetime.now(UTC)  # a new note's two timestamps are equal
+    db = connection or connections.get("default")
+    if change_log.is_postgres(db):
+        row = await change_log.create_note_recorded(db, owner, fields, now)
+    elif connection is not None:
+        row = await _insert_recorded(connection, owner, fields, now)
+    else:
+        async with in_transaction() as transaction:
+            row = await _insert_recorded(transaction, owner, fields, now)
+    if connection is None:
+        NOTIFIER.wake(owner)
+    return NoteRead.model_validate({name: row[name] for name in READ_FIELDS})
+
+
+async def _insert_recorded(
+    connection: BaseDBAsyncClient, owner: str, fields: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
     values = {**fields, "owner": owner, "created_at": now, "updated_at": now}
     row = await _INSERT_NOTE.insert(values, using=connection)
-    return NoteRead.model_validate({name: row[name] for name in READ_FIELDS})
+    await change_log.record_written(connection, owner, row["id"], "created")
+    return row
 
 
 _GET_NOTE = PreparedQuery(
@@ -187,20 +209,40 @@ async def update_note(
                     .using_db(connection)
                     .update(**changes, version=F("version") + 1, updated_at=datetime.now(UTC))
                 )
-                if updated:
-                    # Same transaction: the row is still ours, so this is the version we wrote.
-                    written = _owned(owner).filter(id=note_id).using_db(connection)
-                    return NoteRead.model_validate(await written.get())
+                written = await _record_update(connection, owner, note_id) if updated else None
+            if written is not None:
+                NOTIFIER.wake(owner)
+                return written
         note = await _current_or_raise(owner, note_id, condition)
         if all(getattr(note, name) == value for name, value in changes.items()):
             return note
         # Someone changed the note between the two statements: decide again on the new state.
 
 
+async def _record_update(connection: BaseDBAsyncClient, owner: str, note_id: int) -> NoteRead:
+    # Same transaction: the row is still ours, so this is the version we wrote.
+    row = await change_log.record_written(connection, owner, note_id, "updated")
+    if row is None:
+        row = (await _owned(owner).filter(id=note_id).using_db(connection).values(*READ_FIELDS))[0]
+    return NoteRead.model_validate({name: row[name] for name in READ_FIELDS})
+
+
 async def delete_note(owner: str, note_id: int, condition: WriteCondition) -> None:
     await _check_required(owner, note_id, condition)
+    if_match = condition.if_match
+    versions = None if if_match is None or if_match.any_version else sorted(if_match.versions)
     while True:
-        if await _matching(owner, note_id, condition).delete():
+        now = datetime.now(UTC)
+        db = connections.get("default")
+        if change_log.is_postgres(db):  # one statement: the delete and its change
+            deleted = await change_log.delete_recorded(db, owner, note_id, versions, now)
+        else:
+            async with in_transaction() as connection:
+                deleted = await change_log.delete_recorded(
+                    connection, owner, note_id, versions, now
+                )
+        if deleted:
+            NOTIFIER.wake(owner)
             return
         await _current_or_raise(owner, note_id, condition)
 

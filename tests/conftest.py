@@ -89,7 +89,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(autouse=True)
 async def empty_tables(app: FastAPI) -> None:
     await connections.get("default").execute_script(
-        "DELETE FROM notes; DELETE FROM idempotent_creates"
+        "DELETE FROM notes; DELETE FROM idempotent_creates; DELETE FROM note_changes; "
+        "DELETE FROM change_heads"
     )
 
 

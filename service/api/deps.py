@@ -16,6 +16,7 @@ from pydantic.json_schema import WithJsonSchema
 from service import search_syntax
 from service.api.conditional import parse_if_match
 from service.api.middleware.auth import authenticated_client
+from service.changes import SEQ_MAX
 from service.config import Settings
 from service.errors import FieldErrorDict, Unauthorized, ValidationFailed
 from service.models import ID_MAX, IDEMPOTENCY_KEY_MAX_LENGTH
@@ -198,3 +199,41 @@ def _query_error(name: str, message: str) -> FieldErrorDict:
 
 
 ListQuery = Annotated[ListParameters, Query()]
+
+
+class ChangesParameters(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    after: int = Field(
+        0,
+        ge=0,
+        le=SEQ_MAX,
+        description="Return the changes after this cursor (a change's `seq`); 0, the default, "
+        "starts from the oldest change retained and never expires. The `Link` header gives "
+        "the next cursor.",
+        examples=[41],
+    )
+    limit: int = Field(100, ge=1, le=1000, description="How many changes at most (1 to 1000).")
+    wait: float = Field(
+        0,
+        ge=0,
+        le=60,
+        description="Seconds (0 to 60) to hold the request open when nothing follows `after`: "
+        "the answer comes as soon as a change does (long polling), or empty when `wait` passes.",
+        examples=[30],
+    )
+
+
+ChangesQuery = Annotated[ChangesParameters, Query()]
+LastEventId = Annotated[
+    int | None,
+    Header(
+        ge=0,
+        le=SEQ_MAX,
+        description="Server-Sent Events only: resume after this seq (what `EventSource` sends "
+        "when it reconnects); it takes the place of `after`.",
+        examples=[41],
+    ),
+    # What a header is on the wire: one string, here of digits.
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$"}),
+]

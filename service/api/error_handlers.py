@@ -51,11 +51,14 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 
 def allowed_methods(request: Request) -> list[str]:
     routes = request.app.router.routes
-    return [
-        method
-        for method in _METHODS
-        if serving_route(routes, {**request.scope, "method": method}) is not None
-    ]
+    allowed = []
+    for method in _METHODS:
+        route = serving_route(routes, {**request.scope, "method": method})
+        # A route may claim its path for every method (routes/changes.py): ask its own list.
+        methods = getattr(route, "methods", None)
+        if route is not None and (not methods or method in methods):
+            allowed.append(method)
+    return allowed
 
 
 def field_error(error: Any) -> FieldErrorDict:

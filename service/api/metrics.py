@@ -9,7 +9,9 @@ are read live from the pool of the worker answering the scrape.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from prometheus_client import (
@@ -23,6 +25,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from service.changes import ChangeRead
 from service.internals.pool_usage import pool_usage
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -55,6 +58,38 @@ def record_request(method: str, route: str, status: int, duration: float) -> Non
 def _children(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
     # `labels()` locks and builds a key on every call; a request needs only the lookup.
     return REQUESTS.labels(method, route, str(status)), DURATION.labels(method, route)
+
+
+FOLLOWERS_WAITING = Gauge(
+    "changes_followers_waiting",
+    "Change feed followers waiting right now: long polls and open event streams.",
+    multiprocess_mode="livesum",
+)
+CHANGES_SERVED = Counter("changes_served_total", "Changes sent to followers (JSON or events).")
+FEED_LAG = Histogram(
+    "changes_feed_lag_seconds",
+    "Time from a change being written to it being sent to a follower.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600),
+)
+
+
+@contextmanager
+def following() -> Iterator[None]:
+    """Count a follower waiting while the block runs."""
+    FOLLOWERS_WAITING.inc()
+    try:
+        yield
+    finally:
+        FOLLOWERS_WAITING.dec()
+
+
+def changes_served(changes: Sequence[ChangeRead]) -> None:
+    if not changes:
+        return
+    CHANGES_SERVED.inc(len(changes))
+    now = datetime.now(UTC)
+    for change in changes:
+        FEED_LAG.observe(max(0.0, (now - change.at).total_seconds()))
 
 
 class PoolCollector(Collector):

@@ -13,6 +13,8 @@ Needs only httpx and pydantic: nothing here imports the server.
             ...                                       # someone changed it first: re-read, merge
         for note in notes.list(completed=False, page_size=200):  # follows Link, page by page
             print(note.id, note.text)
+        for change in notes.changes(after=0, wait=30):  # every change, endlessly (long polls)
+            print(change.seq, change.type, change.note_id)
 
 `AsyncNotesClient` has the same methods, awaited (`async for` over `list`). Every attempt has
 timeouts; what is safe to repeat is retried with backoff within a deadline (`RetryPolicy`);
@@ -30,6 +32,7 @@ extra: OpenTelemetry's API).
 from notes_client.async_client import AsyncNotesClient
 from notes_client.context import current_request_id, request_id
 from notes_client.errors import (
+    CursorExpired,
     FieldError,
     IdempotencyKeyReused,
     NoteNotFound,
@@ -44,13 +47,15 @@ from notes_client.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from notes_client.models import Note
+from notes_client.models import Change, Note
 from notes_client.retry import RetryPolicy
 from notes_client.sync_client import NotesClient
 from notes_client.version import __version__
 
 __all__ = [
     "AsyncNotesClient",
+    "Change",
+    "CursorExpired",
     "FieldError",
     "IdempotencyKeyReused",
     "Note",

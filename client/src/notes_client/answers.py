@@ -10,9 +10,10 @@ from pydantic import TypeAdapter
 
 from notes_client.calls import Call
 from notes_client.errors import ProblemError, error_for
-from notes_client.models import Note
+from notes_client.models import Change, Note
 
 _NOTES = TypeAdapter(list[Note])
+_CHANGES = TypeAdapter(list[Change])
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ def notes_from(answer: Answer) -> list[Note]:
     if not answer.response.is_success:
         raise answer.error()
     return _NOTES.validate_json(answer.response.content)
+
+
+def changes_from(answer: Answer) -> list[Change]:
+    if not answer.response.is_success:
+        raise answer.error()
+    return _CHANGES.validate_json(answer.response.content)
 
 
 def deleted(answer: Answer) -> None:

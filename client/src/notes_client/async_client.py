@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import httpx
 
 from notes_client import calls
-from notes_client.answers import Answer, notes_from
+from notes_client.answers import Answer, changes_from, notes_from
 from notes_client.base import BaseNotesClient
 from notes_client.calls import Call, NoteRef
 from notes_client.errors import PreconditionFailed
-from notes_client.models import Note
+from notes_client.models import Change, Note
 
 
 class AsyncNotesClient(BaseNotesClient[httpx.AsyncClient, AsyncIterator[Note]]):
@@ -66,6 +66,17 @@ class AsyncNotesClient(BaseNotesClient[httpx.AsyncClient, AsyncIterator[Note]]):
     async def delete(self, note: NoteRef) -> None:
         """DELETE (If-Match when given a Note)."""
         self._deleted(await self._send(calls.delete(note)))
+
+    async def changes(
+        self, after: int = 0, *, wait: float = 30, page_size: int = 100
+    ) -> AsyncIterator[Change]:
+        """GET /notes/changes, endlessly: every change after `after` (see `NotesClient.changes`)."""
+        call = calls.changes(after, wait, page_size)
+        while True:
+            answer = await self._send(call)
+            for change in changes_from(answer):
+                yield change
+            call = self._next_changes(answer)
 
     async def _write(self, call: Call) -> Note:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Generic, TypeVar
 
 import httpx
@@ -72,7 +73,27 @@ class BaseNotesClient(ABC, Generic[Http, Pages]):
         """The notes of `call`'s page and of the pages after it, fetched as they are reached."""
 
     def _exchange(self, call: Call) -> Exchange:
-        return Exchange(call, self._retry.start(), self._timeout, self._http)
+        policy, timeout = self._retry, self._timeout
+        if call.wait:  # a long poll: its answer may take `wait` seconds more than any other
+            policy = replace(policy, deadline=policy.deadline + call.wait)
+            timeout = httpx.Timeout(
+                connect=timeout.connect,
+                read=(timeout.read or 0) + call.wait,
+                write=timeout.write,
+                pool=timeout.pool,
+            )
+        return Exchange(call, policy.start(), timeout, self._http)
+
+    def _next_changes(self, answer: Answer) -> Call:
+        """The feed always has a next page: `Link` continues after its last change."""
+        link = next_page(answer.response, self._http.base_url)
+        if link is None:
+            raise (
+                answer.error()
+                if not answer.response.is_success
+                else RuntimeError("the change feed answered without a Link")
+            )
+        return Call("GET", link, calls.CHANGES, wait=answer.call.wait)
 
     def _get(self, note_id: int) -> Call:
         """GET one note; conditional (If-None-Match) on the cached copy, if there is one."""

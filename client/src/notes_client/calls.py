@@ -20,6 +20,7 @@ Order = Literal["asc", "desc"]
 # The paths' templates: what a call is called in traces, whatever note it is about.
 NOTES = "/notes"
 NOTE = "/notes/{note_id}"
+CHANGES = "/notes/changes"
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
@@ -34,6 +35,7 @@ class Call:
     headers: Mapping[str, str] = field(default_factory=dict)
     target: NoteRef | None = None  # the note a write is about: a Note makes it conditional
     cached: Note | None = None  # the cached note a conditional GET revalidates
+    wait: float = 0.0  # a long poll: the server may hold its answer this many seconds
 
     @property
     def retry_safe(self) -> bool:
@@ -76,6 +78,11 @@ def list_first_page(
     if after is not None:
         params["after"] = str(after)
     return Call("GET", NOTES, NOTES, params=params)
+
+
+def changes(after: int, wait: float, page_size: int) -> Call:
+    params = {"after": str(after), "limit": str(page_size), "wait": f"{wait:g}"}
+    return Call("GET", CHANGES, CHANGES, params=params, wait=wait)
 
 
 def patch(target: NoteRef, text: str | None, completed: bool | None) -> Call:

@@ -5,6 +5,7 @@
     └── ProblemError                 an error answer: .status .type .title .detail .request_id
         ├── Unauthorized             401  missing or wrong API key
         ├── NoteNotFound             404  no such note (or another client's)
+        ├── CursorExpired            410  .resync_after: the feed no longer holds the cursor
         ├── PreconditionFailed       412  If-Match no longer matches: someone wrote first
         ├── PreconditionRequired     428  the server requires If-Match on writes
         ├── ValidationFailed         422  .errors: one FieldError per offending field
@@ -57,6 +58,7 @@ class _Problem(BaseModel):
     title: str = ""
     detail: str = ""
     errors: list[FieldError] | None = None
+    resync_after: int | None = None
 
 
 class ProblemError(NotesError):
@@ -83,6 +85,15 @@ class Unauthorized(ProblemError):
 
 class NoteNotFound(ProblemError):
     """404: no such note, or one that belongs to another client."""
+
+
+class CursorExpired(ProblemError):
+    """410: the change feed no longer holds the changes after your cursor. Read every note
+    again (`list()`), then follow `changes(after=error.resync_after)`."""
+
+    def __init__(self, response: httpx.Response, problem: _Problem) -> None:
+        super().__init__(response, problem)
+        self.resync_after: int = problem.resync_after or 0
 
 
 class PreconditionFailed(ProblemError):
@@ -128,6 +139,7 @@ class ServerError(ProblemError):
 _BY_STATUS: dict[int, type[ProblemError]] = {
     401: Unauthorized,
     404: NoteNotFound,
+    410: CursorExpired,
     412: PreconditionFailed,
     422: ValidationFailed,
     428: PreconditionRequired,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,3 +30,17 @@ class Note(BaseModel):
     def etag(self) -> str:
         """The note's ETag: its version, quoted (`"3"`)."""
         return f'"{self.version}"'
+
+
+class Change(BaseModel):
+    """One change of the feed (`NotesClient.changes`): the note right after a create or an
+    update, or `None` with the version it had when it was deleted. `seq` is its cursor."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    seq: int
+    type: Literal["created", "updated", "deleted"]
+    note_id: int
+    version: int
+    at: datetime
+    note: Note | None

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import httpx
 
 from notes_client import calls
-from notes_client.answers import Answer, notes_from
+from notes_client.answers import Answer, changes_from, notes_from
 from notes_client.base import BaseNotesClient
 from notes_client.calls import Call, NoteRef
 from notes_client.errors import PreconditionFailed
-from notes_client.models import Note
+from notes_client.models import Change, Note
 
 
 class NotesClient(BaseNotesClient[httpx.Client, Iterator[Note]]):
@@ -67,6 +67,21 @@ class NotesClient(BaseNotesClient[httpx.Client, Iterator[Note]]):
     def delete(self, note: NoteRef) -> None:
         """DELETE; conditional on `note.version` when given a Note."""
         self._deleted(self._send(calls.delete(note)))
+
+    def changes(
+        self, after: int = 0, *, wait: float = 30, page_size: int = 100
+    ) -> Iterator[Change]:
+        """GET /notes/changes, endlessly: every change of your notes after the cursor `after`
+        (0: from the oldest change retained), in commit order, following `Link` and
+        long-polling `wait` seconds when there is nothing new. Each page is retried within the
+        RetryPolicy; to resume after an error, call again with the `seq` of the last change
+        you applied. A cursor the feed no longer holds raises CursorExpired: list() every note
+        again, then follow `changes(after=error.resync_after)`."""
+        call = calls.changes(after, wait, page_size)
+        while True:
+            answer = self._send(call)
+            yield from changes_from(answer)
+            call = self._next_changes(answer)
 
     def _write(self, call: Call) -> Note:
         try:

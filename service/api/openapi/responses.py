@@ -18,6 +18,10 @@ def _header(description: str) -> dict[str, Any]:
 HEADER_ETAG = _header('The note\'s version, quoted: `"3"`.')
 HEADER_LOCATION = _header("The new note's path: `/notes/{id}`.")
 HEADER_LINK = _header('The next page: `<absolute URL>; rel="next"`. Absent on the last page.')
+HEADER_FEED_LINK = _header(
+    'Always: where to continue, `<absolute URL with after=the last seq>; rel="next"` '
+    "(the same cursor again when the answer is empty)."
+)
 
 
 def problem_responses(*kinds: type[ServiceError]) -> Responses:

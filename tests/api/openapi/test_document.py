@@ -43,6 +43,7 @@ def test_each_notes_operation_is_listed_once_with_a_readable_id(document: dict[s
         ("patch", "/notes/{note_id}"): "update_note",
         ("put", "/notes/{note_id}"): "replace_note",
         ("delete", "/notes/{note_id}"): "delete_note",
+        ("get", "/notes/changes"): "list_changes",
     }
 
 
