@@ -23,8 +23,7 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet, ValuesQuery
 from tortoise.transactions import in_transaction
 
-from service import search
-from service import change_log
+from service import change_log, search
 from service.change_notifier import NOTIFIER
 from service.errors import NoteNotFound, PreconditionFailed, PreconditionRequired
 from service.internals.prepared import PreparedInsert, PreparedQuery
