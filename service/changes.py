@@ -246,8 +246,10 @@ async def read_signals(owners: list[str]) -> dict[str, tuple[int, bool]]:
 async def purge_expired(retention: timedelta) -> int:
     """Delete numbered changes older than `retention`, in small batches so no request waits
     on a big delete, and raise each client's `purged_through`; returns how many were deleted.
-    An unnumbered change waits until a reader numbers it (it is never purged unseen)."""
+    Expired changes no reader has numbered yet are numbered first, so a client nobody follows
+    does not keep its changes forever, and a cursor from before them still gets its 410."""
     cutoff = datetime.now(UTC) - retention
+    await _number_expired(cutoff)
     purged = 0
     while True:
         async with in_transaction() as connection:
@@ -275,6 +277,13 @@ async def purge_expired(retention: timedelta) -> int:
                     )
         if len(rows) < PURGE_BATCH_SIZE:
             return purged
+
+
+async def _number_expired(cutoff: datetime) -> None:
+    expired = NoteChange.filter(at__lt=cutoff, seq__isnull=True)
+    for owner in await expired.distinct().values_list("owner", flat=True):
+        while await expired.filter(owner=owner).exists():  # a batch per pass, oldest first
+            await sequence(str(owner))
 
 
 async def purge_periodically(retention: timedelta, interval: float) -> None:

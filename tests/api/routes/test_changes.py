@@ -208,14 +208,18 @@ async def test_a_cursor_older_than_retention_is_a_410_naming_where_to_resync(
     assert notes
 
 
-async def test_the_purge_keeps_old_changes_no_reader_has_numbered_yet(
+async def test_the_purge_numbers_and_deletes_old_changes_no_reader_has_numbered_yet(
     client: httpx.AsyncClient,
 ) -> None:
-    old = await create_note(client, text="never read")
+    await create_note(client, text="never read")
+    await create_note(client, text="never read either")
     await age_changes()
-    assert await changes.purge_expired(timedelta(hours=168)) == 0
-    assert [(c["seq"], c["note"]) for c in await feed(client)] == [(1, old)]
-    assert await changes.purge_expired(timedelta(hours=168)) == 1
+    assert await changes.purge_expired(timedelta(hours=168)) == 2
+    recent = await create_note(client, text="recent")
+    # Numbered 1 and 2 by the purge, then deleted: the next change is 3, and a cursor from
+    # before them is told to resynchronise.
+    assert [(c["seq"], c["note"]) for c in await feed(client)] == [(3, recent)]
+    assert_problem(await client.get("/notes/changes", params={"after": 1}), 410, "cursor-expired")
 
 
 async def test_the_purge_keeps_changes_within_retention(client: httpx.AsyncClient) -> None:
