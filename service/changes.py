@@ -45,6 +45,7 @@ from service.change_notifier import NOTIFIER
 from service.draining import is_draining
 from service.errors import CursorExpired
 from service.models import ChangeHead, NoteChange
+from service.periodic import purge_every
 from service.schemas import NoteRead
 
 logger = logging.getLogger(__name__)
@@ -287,14 +288,5 @@ async def _number_expired(cutoff: datetime) -> None:
 
 
 async def purge_periodically(retention: timedelta, interval: float) -> None:
-    """Run `purge_expired` every `interval` seconds until cancelled; a failed pass is logged
-    and tried again at the next one."""
-    while True:
-        try:
-            purged = await purge_expired(retention)
-        except Exception:
-            logger.exception("Purging expired changes failed; will retry")
-        else:
-            if purged:
-                logger.info("Purged %d expired changes", purged)
-        await asyncio.sleep(interval)
+    """Run `purge_expired` every `interval` seconds until cancelled."""
+    await purge_every(interval, lambda: purge_expired(retention), "expired changes")

@@ -9,7 +9,6 @@ winner's stored response. Only a create that commits binds a key.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -25,6 +24,7 @@ from service import notes
 from service.change_notifier import NOTIFIER
 from service.errors import IdempotencyKeyReused
 from service.models import IdempotentCreate
+from service.periodic import purge_every
 
 logger = logging.getLogger(__name__)
 
@@ -100,14 +100,5 @@ async def purge_expired(retention: timedelta) -> int:
 
 
 async def purge_periodically(retention: timedelta, interval: float) -> None:
-    """Run `purge_expired` every `interval` seconds until cancelled; a failed pass (the
-    database is down, say) is logged and tried again at the next one."""
-    while True:
-        try:
-            purged = await purge_expired(retention)
-        except Exception:
-            logger.exception("Purging expired idempotency keys failed; will retry")
-        else:
-            if purged:
-                logger.info("Purged %d expired idempotency keys", purged)
-        await asyncio.sleep(interval)
+    """Run `purge_expired` every `interval` seconds until cancelled."""
+    await purge_every(interval, lambda: purge_expired(retention), "expired idempotency keys")

@@ -115,3 +115,14 @@ def live_server(settings: Settings, tmp_dir: Path) -> Iterator[Server]:
     """The service as a real uvicorn process, on the session's (migrated) database."""
     with running_server({"DATABASE_URL": settings.DATABASE_URL}, tmp_dir) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def replicas(live_server: Server, settings: Settings, tmp_dir: Path) -> Iterator[list[Server]]:
+    """Two uvicorn processes on one PostgreSQL database; on SQLite the live server alone
+    (several processes writing one SQLite file is not a supported deployment)."""
+    if settings.is_sqlite:
+        yield [live_server]
+    else:
+        with running_server({"DATABASE_URL": settings.DATABASE_URL}, tmp_dir) as second:
+            yield [live_server, second]

@@ -42,15 +42,6 @@ SHARED_NOTES = 2
 FOLLOWERS_PER_REPLICA = 2
 
 
-@pytest.fixture(scope="module")
-def replicas(live_server: Server, settings: Settings, tmp_dir: Path) -> Iterator[list[Server]]:
-    if settings.is_sqlite:
-        yield [live_server]
-    else:
-        with running_server({"DATABASE_URL": settings.DATABASE_URL}, tmp_dir) as second:
-            yield [live_server, second]
-
-
 @pytest.fixture
 async def clients(replicas: list[Server]) -> AsyncIterator[list[httpx.AsyncClient]]:
     async with AsyncExitStack() as stack:

@@ -116,14 +116,9 @@ def test_sigterm_while_waiting_exits_0(tmp_path: Path) -> None:
         server.wait()
 
 
-def test_it_gives_up_after_db_startup_timeout_with_a_clear_message() -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/postgres",
-        "DB_STARTUP_TIMEOUT": "3",
-    }
-    started = time.monotonic()
-    result = subprocess.run(
+def run_migrate(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m service migrate` to its end, with `env`."""
+    return subprocess.run(
         [sys.executable, "-m", "service", "migrate"],
         cwd=REPO_ROOT,
         env=env,
@@ -132,6 +127,16 @@ def test_it_gives_up_after_db_startup_timeout_with_a_clear_message() -> None:
         timeout=60,
         check=False,
     )
+
+
+def test_it_gives_up_after_db_startup_timeout_with_a_clear_message() -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/postgres",
+        "DB_STARTUP_TIMEOUT": "3",
+    }
+    started = time.monotonic()
+    result = run_migrate(env)
     took = time.monotonic() - started
     assert result.returncode == 1
     assert 3 <= took < 30
@@ -151,15 +156,7 @@ def test_a_database_that_answers_no_is_not_waited_for(database_url: str) -> None
         "DB_STARTUP_TIMEOUT": "60",
     }
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "service", "migrate"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_migrate(env)
     assert result.returncode != 0
     assert time.monotonic() - started < 30
     assert "no_such_database_here" in result.stderr

@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from service.config import Settings
-from tests.servers import Server, running_server
+from tests.servers import Server
 
 ROUNDS = 25
 WRITERS = 20
-
-
-@pytest.fixture(scope="module")
-def replicas(live_server: Server, settings: Settings, tmp_dir: Path) -> Iterator[list[Server]]:
-    if settings.is_sqlite:  # the races still run, between the requests of one process
-        yield [live_server]
-    else:
-        with running_server({"DATABASE_URL": settings.DATABASE_URL}, tmp_dir) as second:
-            yield [live_server, second]
 
 
 @pytest.fixture
