@@ -34,6 +34,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     credentials: dict[str, Any] = connection["credentials"]
     if settings.is_sqlite:
         ensure_sqlite_directory(credentials["file_path"])
+        # transactions take the write lock at BEGIN, so they wait for it like any write
+        connection["engine"] = "service.internals.sqlite_writes"
     else:
         credentials.update(
             minsize=settings.DB_POOL_MIN_SIZE,

@@ -39,7 +39,7 @@ def test_postgres_pool_settings_come_from_the_settings() -> None:
 def test_sqlite_gets_one_connection_and_no_pool_settings(tmp_path: Path) -> None:
     settings = Settings(DATABASE_URL=f"sqlite://{tmp_path / 'notes.sqlite3'}", DB_POOL_MAX_SIZE=7)
     connection = tortoise_config(settings)["connections"]["default"]
-    assert connection["engine"] == "tortoise.backends.sqlite"
+    assert connection["engine"] == "service.internals.sqlite_writes"
     pool_settings = {"minsize", "maxsize", "acquire_timeout", "reset", "statement_cache_size"}
     assert not pool_settings & set(connection["credentials"])
 
