@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,10 +100,15 @@ def is_unavailable_error(exc: BaseException) -> bool:
     )
     seen: BaseException | None = exc
     while seen is not None:  # Tortoise sometimes wraps the driver's error
-        if isinstance(seen, unavailable) or _lost_mid_operation(seen):
+        if isinstance(seen, unavailable) or _lost_mid_operation(seen) or _sqlite_locked(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _sqlite_locked(exc: BaseException) -> bool:
+    # Another connection held SQLite's write lock longer than the busy timeout (5 s).
+    return isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)
 
 
 def _lost_mid_operation(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import asyncpg
@@ -97,3 +98,19 @@ def test_a_wrapped_outage_is_recognised() -> None:
 @pytest.mark.parametrize("exc", [ValueError(), IntegrityError("dup"), KeyError("x")])
 def test_other_errors_are_not_outages(exc: Exception) -> None:
     assert not is_unavailable_error(exc)
+
+
+def test_a_sqlite_write_lock_held_past_the_busy_timeout_is_an_outage(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as locked:
+            writer.execute("BEGIN IMMEDIATE")
+        wrapped = RuntimeError("wrapped")
+        wrapped.__cause__ = locked.value
+        assert is_unavailable_error(wrapped)
+    finally:
+        writer.close()
+        holder.close()
