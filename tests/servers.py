@@ -29,6 +29,20 @@ def check_may_start_processes() -> None:
         )
 
 
+def run_to_end(args: list[str], database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `args` (a `python -m service ...`, say) from the repository on `database_url`,
+    with `env` added, to its end; its output captured as text."""
+    return subprocess.run(
+        args,
+        cwd=REPO_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -16,12 +16,15 @@ import pytest
 
 from tests.databases import backend
 from tests.pg_cluster import throwaway_cluster
-from tests.servers import REPO_ROOT, free_port
+from tests.servers import REPO_ROOT, free_port, run_to_end
 
 pytestmark = [
     pytest.mark.live,
     pytest.mark.postgres_only(reason="the wait is for a PostgreSQL server; SQLite is a file"),
 ]
+
+
+MIGRATE = [sys.executable, "-m", "service", "migrate"]
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -116,27 +119,10 @@ def test_sigterm_while_waiting_exits_0(tmp_path: Path) -> None:
         server.wait()
 
 
-def run_migrate(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`python -m service migrate` to its end, with `env`."""
-    return subprocess.run(
-        [sys.executable, "-m", "service", "migrate"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_it_gives_up_after_db_startup_timeout_with_a_clear_message() -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/postgres",
-        "DB_STARTUP_TIMEOUT": "3",
-    }
+    nothing_there = f"postgres://postgres@127.0.0.1:{free_port()}/postgres"
     started = time.monotonic()
-    result = run_migrate(env)
+    result = run_to_end(MIGRATE, nothing_there, DB_STARTUP_TIMEOUT="3")
     took = time.monotonic() - started
     assert result.returncode == 1
     assert 3 <= took < 30
@@ -150,13 +136,8 @@ def test_a_database_that_answers_no_is_not_waited_for(database_url: str) -> None
     """A wrong database name is not "not up yet": it fails at once, with the server's word."""
     assert backend() == "postgres"
     server = database_url.rsplit("/", 1)[0]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{server}/no_such_database_here",
-        "DB_STARTUP_TIMEOUT": "60",
-    }
     started = time.monotonic()
-    result = run_migrate(env)
+    result = run_to_end(MIGRATE, f"{server}/no_such_database_here", DB_STARTUP_TIMEOUT="60")
     assert result.returncode != 0
     assert time.monotonic() - started < 30
     assert "no_such_database_here" in result.stderr

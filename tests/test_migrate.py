@@ -16,16 +16,9 @@ import pytest
 from service.migrate import migration_files
 from tests.databases import connect_to, throwaway_database
 from tests.schema_snapshot import snapshot
-from tests.servers import REPO_ROOT, free_port, running_server
+from tests.servers import REPO_ROOT, free_port, run_to_end, running_server
 
 pytestmark = pytest.mark.live  # the migrate command, Aerich and servers, as processes
-
-
-def run(args: list[str], database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run(
-        args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def aerich(*args: str) -> list[str]:
@@ -34,8 +27,8 @@ def aerich(*args: str) -> list[str]:
 
 async def test_migrations_build_the_schema_the_models_describe(tmp_dir: Path) -> None:
     async with throwaway_database(tmp_dir) as migrated, throwaway_database(tmp_dir) as reference:
-        assert run([sys.executable, "-m", "service", "migrate"], migrated).returncode == 0
-        made = run([sys.executable, "-m", "tests.schema_snapshot", reference], reference)
+        assert run_to_end([sys.executable, "-m", "service", "migrate"], migrated).returncode == 0
+        made = run_to_end([sys.executable, "-m", "tests.schema_snapshot", reference], reference)
         assert made.returncode == 0, made.stderr
 
         from_migrations, from_models = await snapshot(migrated), await snapshot(reference)
@@ -59,9 +52,9 @@ def test_aerich_has_no_pending_model_changes() -> None:
 
 async def test_the_aerich_cli_upgrades_an_empty_database(tmp_dir: Path) -> None:
     async with throwaway_database(tmp_dir) as url:
-        first = run(aerich("upgrade"), url)
-        again = run([sys.executable, "-m", "service", "migrate"], url)
-        history = run(aerich("history"), url)
+        first = run_to_end(aerich("upgrade"), url)
+        again = run_to_end([sys.executable, "-m", "service", "migrate"], url)
+        history = run_to_end(aerich("history"), url)
 
     assert first.returncode == 0, first.stderr
     assert all(name in first.stdout for name in migration_files())
@@ -71,8 +64,8 @@ async def test_the_aerich_cli_upgrades_an_empty_database(tmp_dir: Path) -> None:
 
 async def test_the_migrate_command_applies_every_migration_once(tmp_dir: Path) -> None:
     async with throwaway_database(tmp_dir) as url:
-        first = run([sys.executable, "-m", "service", "migrate"], url)
-        second = run([sys.executable, "-m", "service", "migrate"], url)
+        first = run_to_end([sys.executable, "-m", "service", "migrate"], url)
+        second = run_to_end([sys.executable, "-m", "service", "migrate"], url)
 
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [f"Applied migration {name}" for name in migration_files()]
@@ -105,17 +98,13 @@ async def forget_newest_migration(database_url: str) -> str:
 
 async def test_a_database_behind_stops_the_start_with_one_clear_line(tmp_dir: Path) -> None:
     async with throwaway_database(tmp_dir) as url:
-        assert run([sys.executable, "-m", "service", "migrate"], url).returncode == 0
+        assert run_to_end([sys.executable, "-m", "service", "migrate"], url).returncode == 0
         missing = await forget_newest_migration(url)
-        env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(free_port())}
-        refused = subprocess.run(
+        refused = run_to_end(
             [sys.executable, "-m", "service", "serve"],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+            url,
+            HOST="127.0.0.1",
+            PORT=str(free_port()),
         )
 
     assert refused.returncode != 0
@@ -151,7 +140,7 @@ async def test_concurrent_migrate_commands_apply_each_migration_exactly_once(
             for _ in range(replicas)
         ]
         outputs = [process.communicate(timeout=120) for process in processes]
-        history = run(aerich("history"), url)
+        history = run_to_end(aerich("history"), url)
 
     assert [process.returncode for process in processes] == [0] * replicas, outputs
     reports = sorted(stdout.strip() for stdout, _ in outputs)

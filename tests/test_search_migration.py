@@ -16,8 +16,7 @@ import pytest
 from service.db import APP_LABEL, MIGRATIONS_LOCATION
 from service.migrate import migration_files
 from tests.databases import connect_to, throwaway_database
-from tests.servers import running_server
-from tests.test_migrate import run
+from tests.servers import run_to_end, running_server
 
 pytestmark = pytest.mark.live  # the migrate command and the service, as processes
 
@@ -72,12 +71,12 @@ async def test_the_search_migration_indexes_the_notes_already_there(
 ) -> None:
     async with throwaway_database(tmp_dir) as url:
         history = str(history_before_search(tmp_path))
-        before = run([sys.executable, "-c", UPGRADE_TO, url, history], url)
+        before = run_to_end([sys.executable, "-c", UPGRADE_TO, url, history], url)
         assert before.returncode == 0, before.stderr
         texts = ["'an old note about pelicans'", "'an old note about herons'"]
         await execute(url, [INSERT.format(text=text) for text in texts * 50])
 
-        migrated = run([sys.executable, "-m", "service", "migrate"], url)
+        migrated = run_to_end([sys.executable, "-m", "service", "migrate"], url)
         assert migrated.returncode == 0, migrated.stderr
         assert f"Applied migration {SEARCH_MIGRATION}" in migrated.stdout.splitlines()
         if not url.startswith("sqlite://"):
