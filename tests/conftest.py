@@ -75,7 +75,10 @@ async def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
-    async with LifespanManager(application):
+    # asgi_lifespan's default of 5 s to shut down is not the service's budget: the shutdown
+    # (background tasks cancelled, the pool closed) once took longer at the end of a session
+    # on the loaded machine. One that hangs still fails, after SHUTDOWN_GRACE_SECONDS.
+    async with LifespanManager(application, shutdown_timeout=settings.SHUTDOWN_GRACE_SECONDS):
         yield application
 
 
