@@ -22,6 +22,10 @@ BASELINE_TARGETS = {"read": 3.0, "list": 4.0, "create": 3.0}
 CEILING_SHARE_TARGET = 0.5
 P99_TARGET = 1.5
 RSS_TARGET_MIB = 80
+# Observability at near-zero cost: against the bare ceiling (no log, no middleware) and the
+# naive Tortoise app.
+BARE_SHARE_TARGET = 0.5
+BARE_SHARE_STRETCH = 0.6
 
 
 @dataclass(frozen=True)
@@ -159,3 +163,57 @@ def against_table(current: str, other: str, results: Mapping[str, Mapping[str, S
             f"| {a.errors} / {b.errors} |"
         )
     return "\n".join(lines)
+
+
+def observability_table(results: Results) -> str:
+    """The service (logs, metrics and request ids on) against the bare ceiling and the naive
+    Tortoise app, one row per workload."""
+    lines = [
+        "| workload | service req/s | bare | naive Tortoise | service / bare "
+        "| service / naive | p99 ms service / bare | app CPU µs/req service / bare / naive |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for workload in WORKLOADS:
+        s, b, n = (results[app][workload] for app in ("service", "bare", "naive"))
+        lines.append(
+            f"| {DESCRIPTIONS[workload]} | {s.requests_per_second:,.0f} "
+            f"| {b.requests_per_second:,.0f} | {n.requests_per_second:,.0f} "
+            f"| {ratio(s.requests_per_second, b.requests_per_second):.0%} "
+            f"| {ratio(s.requests_per_second, n.requests_per_second):.2f}x "
+            f"| {s.p99_ms:.1f} / {b.p99_ms:.1f} "
+            f"| {s.server_cpu_ms * 1000:.0f} / {b.server_cpu_ms * 1000:.0f} "
+            f"/ {n.server_cpu_ms * 1000:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def observability_targets(
+    results: Results, peak_rss: Mapping[str, int]
+) -> list[tuple[str, str, bool]]:
+    """(target, what was measured, met): at least the naive app, at least half of bare (the
+    stretch: 60%), p99 within 1.5x of bare's, and the peak RSS."""
+    service, bare, naive = results["service"], results["bare"], results["naive"]
+    rows: list[tuple[str, str, bool]] = []
+    for workload in WORKLOADS:
+        got = ratio(service[workload].requests_per_second, naive[workload].requests_per_second)
+        rows.append((f"{workload}: >= naive Tortoise req/s", f"{got:.2f}x", got >= 1))
+    for workload in WORKLOADS:
+        share = ratio(service[workload].requests_per_second, bare[workload].requests_per_second)
+        rows.append(
+            (
+                f"{workload}: >= {BARE_SHARE_TARGET:.0%} of bare req/s "
+                f"(stretch {BARE_SHARE_STRETCH:.0%})",
+                f"{share:.0%}" + (" (stretch met)" if share >= BARE_SHARE_STRETCH else ""),
+                share >= BARE_SHARE_TARGET,
+            )
+        )
+    for workload in WORKLOADS:
+        p99 = ratio(service[workload].p99_ms, bare[workload].p99_ms)
+        rows.append(
+            (f"{workload}: p99 <= {P99_TARGET:g}x bare's", f"{p99:.2f}x", p99 <= P99_TARGET)
+        )
+    rss = peak_rss["service"] / MIB
+    rows.append(
+        (f"service peak RSS <= {RSS_TARGET_MIB} MiB", f"{rss:.1f} MiB", rss <= RSS_TARGET_MIB)
+    )
+    return rows

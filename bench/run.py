@@ -25,7 +25,10 @@ service's req/s as a share of its, p99 and CPU per request (the framework's floo
 against itself: how far apart two equal apps land is the noise of the run.
 
 --apps picks the apps, comma-separated, from: service (always), baseline and ceiling (the
-two together: the targets compare the service with both), workers (the service with 2
+two together: the targets compare the service with both), bare (the ceiling app without its
+access log: no cross-cutting work at all), naive (the tortoise-orm `examples/fastapi` shape,
+bench/naive_app.py; bare and naive go together: the observability targets compare the service
+with both), workers (the service with 2
 uvicorn workers), deep (the service on --deep-notes notes, for the deep-page check) and
 against. The default is all but against; with --against it is `service,against`, which
 keeps a comparison short (only the two apps take turns), since the other parts compare
@@ -59,7 +62,7 @@ from bench.load import Measurement, find_wrk, run_wrk
 from bench.otlp_sink import otlp_sink
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("service", "baseline", "ceiling", "workers", "deep", "against")
+APPS = ("service", "baseline", "ceiling", "bare", "naive", "workers", "deep", "against")
 DEEP = "service-deep"
 DEEP_PAGES = {  # label -> (first page, a page ~1,000 notes from the far end of the table)
     "ascending": ("/notes/?limit=50", "/notes/?limit=50&after={deep}"),
@@ -150,8 +153,13 @@ def options() -> argparse.Namespace:
         parser.error("--apps must include service: everything is compared with it")
     if ("baseline" in apps) != ("ceiling" in apps):
         parser.error("--apps: baseline and ceiling go together (the targets need both)")
-    if args.docs and not {"baseline", "ceiling"} <= apps:
-        parser.error("--docs needs baseline and ceiling (docs/performance.md's tables show them)")
+    if ("bare" in apps) != ("naive" in apps):
+        parser.error("--apps: bare and naive go together (the targets need both)")
+    if args.docs and not {"baseline", "ceiling", "bare", "naive"} <= apps:
+        parser.error(
+            "--docs needs baseline, ceiling, bare and naive (docs/performance.md's tables "
+            "show them)"
+        )
     args.apps = apps
     return args
 
@@ -176,7 +184,7 @@ async def main() -> None:
             machine["against"] = {"rev": checkout.rev, "commit": checkout.commit}
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         urls = {}
-        for label in ("service", "baseline", "ceiling", "deep", "against"):
+        for label in ("service", "baseline", "ceiling", "bare", "naive", "deep", "against"):
             if label in args.apps:
                 urls[label] = await stack.enter_async_context(seed.database(server_url, label))
         print("seeding", flush=True)
@@ -188,6 +196,9 @@ async def main() -> None:
         if "ceiling" in urls:
             await seed.seed_service(urls["ceiling"], args.notes)
             await seed.seed_baseline(urls["baseline"], args.notes)
+        for label in ("bare", "naive"):
+            if label in urls:
+                await seed.seed_service(urls[label], args.notes)
         if "deep" in urls:
             await seed.seed_service(urls["deep"], args.deep_notes)
         extra_env = dict(args.service_env)
@@ -204,6 +215,9 @@ async def main() -> None:
         if "ceiling" in urls:
             specs.append((servers.baseline(urls["baseline"]), "baseline"))
             specs.append((servers.ceiling(urls["ceiling"]), "ceiling"))
+        if "bare" in urls:
+            specs.append((servers.bare(urls["bare"]), "bare"))
+            specs.append((servers.naive(urls["naive"]), "naive"))
         if "workers" in args.apps:
             specs.append((servers.service(urls["service"], 2, name="service-2-workers"), "service"))
         if "deep" in urls:
@@ -359,6 +373,15 @@ def write(
         ]
     else:
         sections.append(f"{floor_text}.")
+    if "bare" in summaries:
+        sections += [
+            "**Observability at near-zero cost:** the service (logs, metrics and request ids "
+            "on) against the bare ceiling (the ceiling app without an access log: no "
+            "cross-cutting work) and the naive Tortoise app (bench/naive_app.py), medians over "
+            "the rounds:\n\n" + report.observability_table(summaries),
+            "**Observability targets:**\n\n"
+            + report.targets_table(report.observability_targets(summaries, peak_rss)),
+        ]
     sections.append(
         "**Peak resident memory** (VmHWM of the serving process over the whole run):\n\n"
         + report.rss_table(peak_rss)

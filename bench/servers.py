@@ -59,7 +59,20 @@ def baseline(url: str) -> AppSpec:
 
 
 def ceiling(url: str) -> AppSpec:
+    """The ceiling app with uvicorn's access log (one line per request, as the service has)."""
     return AppSpec("ceiling", [*UVICORN, "bench.ceiling_app:app"], {"BENCH_DATABASE_URL": url})
+
+
+def bare(url: str) -> AppSpec:
+    """The ceiling app with no access log either: no cross-cutting work at all."""
+    argv = [*UVICORN, "--no-access-log", "bench.ceiling_app:app"]
+    return AppSpec("bare", argv, {"BENCH_DATABASE_URL": url})
+
+
+def naive(url: str) -> AppSpec:
+    """The tortoise-orm `examples/fastapi` shape (bench/naive_app.py), with no access log."""
+    argv = [*UVICORN, "--no-access-log", "bench.naive_app:app"]
+    return AppSpec("naive", argv, {"BENCH_DATABASE_URL": url})
 
 
 class Server:

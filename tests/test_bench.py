@@ -13,7 +13,16 @@ import pytest
 from bench.load import Measurement, parse
 from bench.otlp_sink import otlp_sink
 from bench.profile import summarize as summarize_profile
-from bench.report import WORKLOADS, Summary, against_table, comparison_table, summarize, targets
+from bench.report import (
+    WORKLOADS,
+    Summary,
+    against_table,
+    comparison_table,
+    observability_table,
+    observability_targets,
+    summarize,
+    targets,
+)
 from bench.revision import worktree
 from bench.run import options
 
@@ -56,6 +65,30 @@ def test_targets_compare_the_service_with_baseline_and_ceiling() -> None:
     assert "| `GET /notes/{random id}` | service | 4,000 |" in comparison_table(results)
 
 
+def test_observability_targets_compare_the_service_with_bare_and_naive() -> None:
+    def app(requests_per_second: float, p99_ms: float) -> dict[str, Summary]:
+        return {w: summarize([measurement(requests_per_second, p99_ms)]) for w in WORKLOADS}
+
+    results = {"service": app(1100, 16), "bare": app(2000, 10), "naive": app(1000, 10)}
+    rows = {
+        target: (got, met)
+        for target, got, met in observability_targets(results, {"service": 81 << 20})
+    }
+    assert rows["create: >= naive Tortoise req/s"] == ("1.10x", True)
+    assert rows["read: >= 50% of bare req/s (stretch 60%)"] == ("55%", True)
+    assert rows["list: p99 <= 1.5x bare's"] == ("1.60x", False)
+    assert rows["service peak RSS <= 80 MiB"] == ("81.0 MiB", False)
+    slower = {**results, "service": app(900, 10)}
+    rows = {
+        target: (got, met) for target, got, met in observability_targets(slower, {"service": 0})
+    }
+    assert rows["read: >= naive Tortoise req/s"] == ("0.90x", False)
+    assert rows["mixed: >= 50% of bare req/s (stretch 60%)"] == ("45%", False)
+    assert "| `POST /notes/` | 1,100 | 2,000 | 1,000 | 55% | 1.10x |" in observability_table(
+        results
+    )
+
+
 def test_profile_samples_are_grouped_by_innermost_layer() -> None:
     collapsed = (
         "main (service/cli.py:1);get (tortoise/queryset.py:9);run (asyncpg/connection.py:3) 6\n"
@@ -81,9 +114,12 @@ def test_apps_default_to_the_two_services_with_against(monkeypatch: pytest.Monke
     monkeypatch.setattr(sys, "argv", ["bench.run", "--quick", "--against", "main"])
     assert options().apps == {"service", "against"}
     monkeypatch.setattr(sys, "argv", ["bench.run", "--no-workers", "--deep-notes", "0"])
-    assert options().apps == {"service", "baseline", "ceiling"}
+    assert options().apps == {"service", "baseline", "ceiling", "bare", "naive"}
     monkeypatch.setattr(sys, "argv", ["bench.run", "--against", "main", "--apps", "baseline"])
     with pytest.raises(SystemExit):  # no service, and baseline without ceiling
+        options()
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--apps", "service,bare"])
+    with pytest.raises(SystemExit):  # bare without naive
         options()
 
 
