@@ -19,14 +19,8 @@ from tortoise.contrib.fastapi import RegisterTortoise
 from service import changes
 from service.api import metrics
 from service.api.error_handlers import install_error_handlers
-from service.api.middleware.auth import ApiKeyMiddleware
-from service.api.middleware.body_limit import BodyLimitMiddleware
-from service.api.middleware.cors import install_cors
-from service.api.middleware.request_limits import RequestLimitsMiddleware
-from service.api.middleware.security_headers import SecurityHeadersMiddleware
-from service.api.middleware.startup_refusal import StartupRefusalMiddleware, StartupRefused
-from service.api.middleware.telemetry import TelemetryMiddleware
-from service.api.middleware.unexpected import UnexpectedErrorMiddleware
+from service.api.middleware.edge import EdgeMiddleware
+from service.api.middleware.startup_refusal import StartupRefused
 from service.api.openapi.document import install_openapi
 from service.api.routes import changes as change_routes
 from service.api.routes import health, notes
@@ -158,19 +152,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_error_handlers(app)
     install_openapi(app, auth=keyring.enabled)
-    # Outermost last. Agreed order, outermost first: request id/logs/metrics, security
-    # headers, CORS, unexpected errors, API keys, request limits (target and headers 414/431,
-    # then the body gate 415/413/422).
+    # Every cross-cutting step, in its agreed order: service/api/middleware/edge.py.
     app.add_middleware(
-        BodyLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES, routes=app.router.routes
+        EdgeMiddleware,
+        routes=app.router.routes,
+        keyring=keyring,
+        max_body_bytes=settings.MAX_BODY_BYTES,
+        docs_paths=DOCS_PATHS,
+        cors_origins=settings.cors_origins,
+        tracer=tracer,
     )
-    app.add_middleware(RequestLimitsMiddleware)
-    app.add_middleware(ApiKeyMiddleware, keyring=keyring)
-    app.add_middleware(UnexpectedErrorMiddleware)
-    install_cors(app, settings.cors_origins)
-    app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
-    app.add_middleware(TelemetryMiddleware, routes=app.router.routes, tracer=tracer)
-    app.add_middleware(StartupRefusalMiddleware)  # the lifespan's: SchemaOutOfDate in one line
     return app
 
 

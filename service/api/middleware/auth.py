@@ -1,4 +1,4 @@
-"""API-key authentication for /notes, as a pure ASGI middleware.
+"""API-key authentication for /notes, checked by the edge pipeline (edge.py).
 
 It runs before routing, so a request without a valid key gets its 401 before the method
 (405), the content type (415), the body size (413) or the body itself is looked at — the
@@ -8,10 +8,9 @@ body is never read. It records the caller's client name in the request's scope s
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from service.api.paths import NOTES_PREFIX, route_path
-from service.api.problems import problem_response
 from service.api_keys import KeyRing
 from service.errors import Unauthorized
 from service.models import ANONYMOUS_CLIENT
@@ -25,26 +24,19 @@ def authenticated_client(scope: Scope) -> str | None:
     return client
 
 
-class ApiKeyMiddleware:
-    def __init__(self, app: ASGIApp, keyring: KeyRing) -> None:
-        self.app = app
-        self.keyring = keyring
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self.keyring.enabled:
-            token = _bearer_token(scope)
-            client = self.keyring.client_for(token) if token else None
-            if client is None and _is_protected(scope):
-                await _refuse(scope, receive, send, wrong_key=token is not None)
-                return
-        else:
-            client = ANONYMOUS_CLIENT
-        # A fresh dict: the server may share the lifespan's state dict between requests.
-        scope["state"] = {**scope.get("state", {}), _CLIENT: client}
-        await self.app(scope, receive, send)
+def identify_client(scope: Scope, keyring: KeyRing) -> Unauthorized | None:
+    """Record the caller's client name in the scope's state (with no keys configured: the
+    anonymous client); or the 401 a request to /notes without a valid key gets."""
+    if keyring.enabled:
+        token = _bearer_token(scope)
+        client = keyring.client_for(token) if token else None
+        if client is None and _is_protected(scope):
+            return _refusal(wrong_key=token is not None)
+    else:
+        client = ANONYMOUS_CLIENT
+    # A fresh dict: the server may share the lifespan's state dict between requests.
+    scope["state"] = {**scope.get("state", {}), _CLIENT: client}
+    return None
 
 
 def _bearer_token(scope: Scope) -> str | None:
@@ -61,12 +53,11 @@ def _is_protected(scope: Scope) -> bool:
     return path == NOTES_PREFIX or path.startswith(NOTES_PREFIX + "/")
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, *, wrong_key: bool) -> None:
+def _refusal(*, wrong_key: bool) -> Unauthorized:
     if wrong_key:
         challenge = f'{REALM}, error="invalid_token"'
         detail = "The API key is not valid; send `Authorization: Bearer <key>` with a valid key."
     else:
         challenge = REALM
         detail = Unauthorized.detail
-    error = Unauthorized(detail, headers={"WWW-Authenticate": challenge})
-    await problem_response(error)(scope, receive, send)
+    return Unauthorized(detail, headers={"WWW-Authenticate": challenge})

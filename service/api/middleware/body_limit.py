@@ -1,7 +1,8 @@
 """The gate every request body passes before the routes parse it: 415, 413, then 422.
 
-A pure ASGI middleware, the innermost one: it runs after authentication (401), and only for
-a method and path that a route serves, so a wrong method is still the router's 405. Then:
+The last check of the edge pipeline (edge.py): it runs after authentication (401) and the
+request limits (414, 431), and only for a method and path that a route serves, so a wrong
+method is still the router's 405. Then:
 
 1. 415 from the headers alone: a body (`Content-Length` > 0, or chunked) needs a JSON media
    type, `application/json` or `application/*+json`, in UTF-8 if a charset is named. A
@@ -19,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 from service.api.middleware.strict_json import MalformedJson, check_json_body
 from service.api.paths import serving_route
-from service.api.problems import problem_response
 from service.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType, ValidationFailed
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -33,44 +33,34 @@ class BodyTooLarge(Exception):
     pass
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, routes: Sequence[BaseRoute]) -> None:
-        self.app = app
+class BodyGate:
+    def __init__(self, *, max_body_bytes: int, routes: Sequence[BaseRoute]) -> None:
         self.max_body_bytes = max_body_bytes
         self.routes = routes  # the router's own list: routes added later count too
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in BODY_METHODS
-            or not self._served(scope)
-        ):
-            await self.app(scope, receive, send)
-            return
+    async def admit(self, scope: Scope, receive: Receive) -> ServiceError | Receive:
+        """The 415, 413 or 422 this request gets; or the channel the route then reads the
+        request from (the checked body, replayed)."""
+        if scope["method"] not in BODY_METHODS or not self._served(scope):
+            return receive
         headers = _headers(scope)
         length = _declared_length(headers)
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         if not chunked and not length:
-            await self.app(scope, receive, send)  # no body: the route says what it needed
-            return
+            return receive  # no body: the route says what it needed
         if not _is_json_media_type(headers.get("content-type", "")):
-            await _answer(scope, receive, send, UnsupportedMediaType(_MEDIA_TYPE_DETAIL))
-            return
+            return UnsupportedMediaType(_MEDIA_TYPE_DETAIL)
         try:
             if length is not None and length > self.max_body_bytes:
                 raise BodyTooLarge
             body = await self._read_body(receive)
             check_json_body(body)
         except BodyTooLarge:
-            detail = f"The body is larger than {self.max_body_bytes} bytes."
-            await _answer(scope, receive, send, PayloadTooLarge(detail))
-            return
+            return PayloadTooLarge(f"The body is larger than {self.max_body_bytes} bytes.")
         except MalformedJson as exc:
             detail = "The body is not a well-formed JSON document; see errors."
-            errors = [exc.field_error()]
-            await _answer(scope, receive, send, ValidationFailed(detail, errors=errors))
-            return
-        await self.app(scope, _replay(body, receive), send)
+            return ValidationFailed(detail, errors=[exc.field_error()])
+        return _replay(body, receive)
 
     def _served(self, scope: Scope) -> bool:
         return serving_route(self.routes, scope) is not None
@@ -130,7 +120,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()  # after the body: wait for the disconnect, as the server would
 
     return replayed
-
-
-async def _answer(scope: Scope, receive: Receive, send: Send, error: ServiceError) -> None:
-    await problem_response(error)(scope, receive, send)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 ALLOWED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ALLOWED_HEADERS = [
@@ -18,12 +18,13 @@ EXPOSED_HEADERS = ["ETag", "Location", "Link", "Retry-After", "X-Request-ID"]
 PREFLIGHT_MAX_AGE_SECONDS = 600
 
 
-def install_cors(app: FastAPI, origins: list[str]) -> None:
-    """With no origins, nothing is installed: browsers then refuse cross-origin calls."""
+def with_cors(app: ASGIApp, origins: list[str]) -> ASGIApp:
+    """`app` behind Starlette's CORS middleware; with no origins, `app` itself (browsers then
+    refuse cross-origin calls)."""
     if not origins:
-        return
-    app.add_middleware(
-        CORSMiddleware,
+        return app
+    return CORSMiddleware(
+        app,
         allow_origins=origins,
         allow_methods=ALLOWED_METHODS,
         allow_headers=ALLOWED_HEADERS,

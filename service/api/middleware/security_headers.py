@@ -1,4 +1,4 @@
-"""Hardening headers on every response, as a pure ASGI middleware.
+"""Hardening headers on every response (added by the edge pipeline, edge.py).
 
 `X-Content-Type-Options: nosniff` everywhere. A Content-Security-Policy that allows nothing
 on API responses (JSON is never a document to render), and on the docs pages only what the
@@ -9,7 +9,7 @@ inline script, no other host.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from service.api.paths import route_path
 
@@ -21,7 +21,10 @@ DOCS_POLICY = (
 )
 
 
-def _raw(policy: str) -> tuple[tuple[bytes, bytes], ...]:
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+def _raw(policy: str) -> RawHeaders:
     return (
         (b"x-content-type-options", b"nosniff"),
         (b"content-security-policy", policy.encode("latin-1")),
@@ -34,20 +37,6 @@ _API_HEADERS = _raw(API_POLICY)
 _DOCS_HEADERS = _raw(DOCS_POLICY)
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, docs_paths: frozenset[str]) -> None:
-        self.app = app
-        self.docs_paths = docs_paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = _DOCS_HEADERS if route_path(scope) in self.docs_paths else _API_HEADERS
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def hardening_headers(scope: Scope, docs_paths: frozenset[str]) -> RawHeaders:
+    """The headers to add to this request's response: the docs pages' policy or the API's."""
+    return _DOCS_HEADERS if route_path(scope) in docs_paths else _API_HEADERS

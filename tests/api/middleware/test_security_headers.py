@@ -9,11 +9,9 @@ from fastapi import FastAPI
 from service.api.middleware.security_headers import (
     API_POLICY,
     DOCS_POLICY,
-    SecurityHeadersMiddleware,
 )
-from service.api.middleware.unexpected import UnexpectedErrorMiddleware
-from service.api.routes.docs import DOCS_PATHS
 from tests.api.conftest import Keys
+from tests.api.middleware import add_edge
 from tests.servers import Server
 
 API_REQUESTS = [
@@ -65,15 +63,14 @@ def test_a_401_is_hardened_too_and_no_response_names_the_server(
 
 
 async def test_an_unexpected_error_is_hardened_too() -> None:
-    """The 500 that UnexpectedErrorMiddleware writes passes through the headers middleware."""
+    """The 500 that the edge writes for an unexpected error is hardened like any answer."""
     app = FastAPI()
 
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("boom")
 
-    app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, docs_paths=DOCS_PATHS)
+    add_edge(app)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.get("/boom")

@@ -13,7 +13,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Message
 
-from service.api.middleware.startup_refusal import StartupRefusalMiddleware, StartupRefused
+from service.api.middleware.startup_refusal import StartupRefused
+from tests.api.middleware import add_edge
 
 
 async def startup_failure(exc: Exception) -> tuple[list[Message], BaseException]:
@@ -22,8 +23,7 @@ async def startup_failure(exc: Exception) -> tuple[list[Message], BaseException]
         raise exc
         yield
 
-    app = FastAPI(lifespan=lifespan)
-    app.add_middleware(StartupRefusalMiddleware)
+    app = add_edge(FastAPI(lifespan=lifespan))
     sent: list[Message] = []
 
     async def receive() -> Message:

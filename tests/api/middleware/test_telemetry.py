@@ -11,9 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from service.api.error_handlers import install_error_handlers
-from service.api.middleware.telemetry import TelemetryMiddleware
-from service.api.middleware.unexpected import UnexpectedErrorMiddleware
 from service.logs import configure_logging
+from tests.api.middleware import add_edge
 from tests.databases import backend
 from tests.factories import create_note
 
@@ -179,9 +178,7 @@ def app_raising(exc: Exception) -> FastAPI:
         raise exc
 
     install_error_handlers(app)
-    app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(TelemetryMiddleware, routes=app.router.routes)
-    return app
+    return add_edge(app)
 
 
 async def test_an_unexpected_error_is_logged_once_with_its_traceback_and_request_id(

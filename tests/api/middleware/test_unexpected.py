@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from service.api.error_handlers import install_error_handlers
-from service.api.middleware.unexpected import UnexpectedErrorMiddleware
+from tests.api.middleware import add_edge
 from tests.factories import assert_problem
 
 
@@ -22,8 +22,7 @@ def app_raising(exc: Exception) -> FastAPI:
         raise exc
 
     install_error_handlers(app)
-    app.add_middleware(UnexpectedErrorMiddleware)
-    return app
+    return add_edge(app)
 
 
 async def request_boom(exc: Exception) -> httpx.Response:
