@@ -23,6 +23,9 @@ any other app, and the report puts it beside the service for each workload: req/
 service's req/s as a share of its, p99 and CPU per request (the framework's floor,
 `GET /health/live`, included). `--against HEAD` on a clean tree measures the service
 against itself: how far apart two equal apps land is the noise of the run.
+`--against` may be given several times: each revision takes its turn in the same rounds, so a
+series of changes is measured in one interleaved run (`--against A --against B`: the code
+before each change, and the working tree after the last).
 
 --apps picks the apps, comma-separated, from: service (always), baseline and ceiling (the
 two together: the targets compare the service with both), bare (the ceiling app without its
@@ -106,7 +109,12 @@ def options() -> argparse.Namespace:
     parser.add_argument("--deep-seconds", type=float, default=5)
     parser.add_argument("--no-workers", action="store_true", help="skip the 2-worker run")
     parser.add_argument(
-        "--against", metavar="REV", help="also measure the service at this git revision"
+        "--against",
+        metavar="REV",
+        action="append",
+        default=[],
+        help="also measure the service at this git revision (repeatable: several revisions "
+        "take their turns in one interleaved run, e.g. one per change)",
     )
     parser.add_argument(
         "--apps",
@@ -175,23 +183,29 @@ async def main() -> None:
     if args.against and (ROOT / ".env").exists():
         print("note: .env configures the working tree's service, not the revision's")
     async with AsyncExitStack() as stack:
-        checkout = stack.enter_context(revision.checked_out(args.against)) if args.against else None
+        checkouts = [stack.enter_context(revision.checked_out(rev)) for rev in args.against]
         server_url = os.environ.get("BENCH_POSTGRES_URL") or stack.enter_context(
             cluster.throwaway_cluster()
         )
         machine = await environment.describe(server_url)
-        if checkout:
-            machine["against"] = {"rev": checkout.rev, "commit": checkout.commit}
+        if checkouts:
+            machine["against"] = [
+                {"rev": checkout.rev, "commit": checkout.commit} for checkout in checkouts
+            ]
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
         urls = {}
-        for label in ("service", "baseline", "ceiling", "bare", "naive", "deep", "against"):
+        for label in ("service", "baseline", "ceiling", "bare", "naive", "deep"):
             if label in args.apps:
                 urls[label] = await stack.enter_async_context(seed.database(server_url, label))
+        for checkout in checkouts:
+            urls[checkout.name] = await stack.enter_async_context(
+                seed.database(server_url, "against")
+            )
         print("seeding", flush=True)
         await seed.seed_service(urls["service"], args.notes)
-        if checkout:
+        for checkout in checkouts:
             await seed.seed_service(
-                urls["against"], args.notes, str(checkout.python), checkout.root
+                urls[checkout.name], args.notes, str(checkout.python), checkout.root
             )
         if "ceiling" in urls:
             await seed.seed_service(urls["ceiling"], args.notes)
@@ -207,10 +221,13 @@ async def main() -> None:
         service_spec = servers.service(urls["service"])
         service_spec = replace(service_spec, env={**service_spec.env, **extra_env})
         specs = [(service_spec, "service")]  # (app, its database's label)
-        if checkout:
+        for checkout in checkouts:
             python, root = str(checkout.python), checkout.root
             specs.append(
-                (servers.service(urls["against"], 1, checkout.name, python, root), "against")
+                (
+                    servers.service(urls[checkout.name], 1, checkout.name, python, root),
+                    checkout.name,
+                )
             )
         if "ceiling" in urls:
             specs.append((servers.baseline(urls["baseline"]), "baseline"))
@@ -229,7 +246,7 @@ async def main() -> None:
                 stack.callback(server.stop)
             for server in running.values():
                 server.wait_ready("/notes/1")
-            against = checkout.name if checkout else None
+            against = [checkout.name for checkout in checkouts]
             results = await measure(args, running, server_url, databases, against)
             peak_rss = {name: server.peak_rss_bytes() for name, server in running.items()}
         except BaseException:
@@ -238,7 +255,7 @@ async def main() -> None:
                 print(f"--- {server.spec.name} log (tail)\n{server.log_path.read_text()[-3000:]}")
             raise
     machine["load_after"] = environment.load_average()
-    write(args, machine, results, peak_rss, checkout)
+    write(args, machine, results, peak_rss, checkouts)
 
 
 async def measure(
@@ -246,12 +263,12 @@ async def measure(
     running: dict[str, servers.Server],
     server_url: str,
     databases: dict[str, str],
-    against: str | None,
+    against: list[str],
 ) -> dict[str, dict[str, list[Measurement]]]:
     """Every app on every workload, round after round; `databases`: each app's database name
-    (for its PostgreSQL backends' CPU time); `against`: the other revision's app, if any."""
+    (for its PostgreSQL backends' CPU time); `against`: the other revisions' apps."""
     apps = [name for name in running if name != DEEP]
-    floor_apps = ["service"] + ([against] if against else [])
+    floor_apps = ["service", *against]
     width = max(map(len, running))
     results: dict[str, dict[str, list[Measurement]]] = {}
     admin = await asyncpg.connect(server_url)
@@ -339,7 +356,7 @@ def write(
     machine: dict[str, object],
     measurements: dict[str, dict[str, list[Measurement]]],
     peak_rss: dict[str, int],
-    checkout: revision.Checkout | None,
+    checkouts: list[revision.Checkout],
 ) -> None:
     summaries = {
         app: {key: report.summarize(rounds) for key, rounds in by_key.items()}
@@ -347,7 +364,7 @@ def write(
     }
     floor = summaries["service"]["floor"]
     sections = [environment.markdown(machine, args)]
-    if checkout:
+    for checkout in checkouts:
         sections.append(
             f"**The service against {checkout.name}** (the working tree at "
             f"{environment.code(machine)} against `{checkout.rev}` at `{checkout.commit}`, "

@@ -113,6 +113,8 @@ def test_against_table_puts_the_revision_beside_the_service() -> None:
 def test_apps_default_to_the_two_services_with_against(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["bench.run", "--quick", "--against", "main"])
     assert options().apps == {"service", "against"}
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--against", "HEAD~2", "--against", "HEAD~1"])
+    assert options().against == ["HEAD~2", "HEAD~1"]  # both take turns in the same rounds
     monkeypatch.setattr(sys, "argv", ["bench.run", "--no-workers", "--deep-notes", "0"])
     assert options().apps == {"service", "baseline", "ceiling", "bare", "naive"}
     monkeypatch.setattr(sys, "argv", ["bench.run", "--against", "main", "--apps", "baseline"])
