@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "healthcheck":
         healthcheck(settings, args.path, args.timeout)
         return
-    configure_logging(settings.LOG_LEVEL)  # the wait for the database logs its attempts
+    # The wait for the database logs its attempts.
+    configure_logging(settings.LOG_LEVEL, flush_interval=settings.LOG_FLUSH_INTERVAL_SECONDS)
     if args.command == "serve":
         signal.signal(signal.SIGTERM, _exit_cleanly)
         if not wait_for_the_database_answering_not_ready(settings):

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     HOST: str = "127.0.0.1"
     PORT: int = Field(default=8000, ge=1, le=65535)
     LOG_LEVEL: LogLevel = "info"
+    LOG_FLUSH_INTERVAL_SECONDS: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="How long an access-log line may wait in its process's buffer before it is "
+        "written to stdout (a SIGKILL loses that much of the log).",
+    )
     SHUTDOWN_GRACE_SECONDS: int = Field(
         default=20,
         ge=1,

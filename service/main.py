@@ -35,7 +35,7 @@ from service.gc_tuning import tune_for_serving
 from service.idempotency import purge_periodically
 from service.internals.db_spans import trace_statements
 from service.internals.fastapi_params import remember_parameter_kinds
-from service.logs import configure_logging
+from service.logs import configure_logging, flush_logs
 from service.migrate import pending_migrations
 from service.tracing import flush_spans, install_tracing
 
@@ -97,6 +97,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     await task
             metrics.forget_this_process()
             flush_spans()
+            flush_logs()
 
 
 def _announce_authentication(keyring: KeyRing) -> None:
@@ -118,7 +119,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tracer = install_tracing(os.environ)  # None unless an exporter is configured
     if tracer is not None:
         trace_statements(tracer)
-    configure_logging(settings.LOG_LEVEL, trace_ids=tracer is not None)
+    configure_logging(
+        settings.LOG_LEVEL,
+        trace_ids=tracer is not None,
+        flush_interval=settings.LOG_FLUSH_INTERVAL_SECONDS,
+    )
     keyring = load_keyring(settings)  # a malformed key configuration stops the start here
     remember_parameter_kinds()
     app = FastAPI(

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from tortoise import connections
 
 from service.config import Settings
+from service.logs import flush_logs
 from service.main import create_app
 from service.migrate import apply_migrations
 from tests import servers
@@ -87,6 +88,13 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def earlier_logs_written() -> None:
+    """Access lines wait in a buffer (service.logs): earlier tests' lines are written before
+    a test captures stdout, not into its capture."""
+    flush_logs()
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from service.api.error_handlers import install_error_handlers
-from service.logs import configure_logging
+from service.logs import configure_logging, flush_logs
 from tests.api.middleware import add_edge
 from tests.databases import backend
 from tests.factories import create_note
@@ -22,6 +22,7 @@ SECRET_TEXT = "note text that must never be logged 7f3a"
 
 def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     """Every line written to stdout, each of which must be one JSON object."""
+    flush_logs()
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
     return [json.loads(line) for line in lines]
 
