@@ -39,7 +39,8 @@ async def send(method: str, path: str, **kwargs: object) -> httpx.Response:
 
 def test_the_service_has_one_middleware_the_edge(settings: Settings) -> None:
     app = create_app(settings)
-    assert [entry.cls for entry in app.user_middleware] == [EdgeMiddleware]
+    classes: list[object] = [entry.cls for entry in app.user_middleware]
+    assert classes == [EdgeMiddleware]
 
 
 async def test_a_refusal_carries_cors_request_id_and_hardening_headers() -> None:
