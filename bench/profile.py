@@ -2,10 +2,12 @@
 runs one workload, and the samples are grouped by the layer that spends them.
 
     uv run --group bench python -m bench.profile read     # or list, create, mixed
+    uv run --group bench python -m bench.profile read list create mixed   # one after another
 
-Prints two tables: time by layer (the innermost frame of ours, the framework's or the
-driver's that each sample is in: "self" time) and the functions with the most inclusive
-time; and keeps the raw collapsed stacks (for flamegraph tools) in bench/profile-WORKLOAD.txt.
+Prints, for each workload, time by layer (the innermost frame of ours, the framework's or the
+driver's that each sample is in: "self" time) and the functions with the most self and
+inclusive time; with several workloads, also one table of the layers with a column per
+workload. Keeps the raw collapsed stacks (for flame-graph tools) in bench/profile-WORKLOAD.txt.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ LAYERS = (
     ("asyncpg/", "asyncpg (driver, pool)"),
     ("pydantic", "pydantic (validation, serialization)"),
     ("structlog/", "structlog (log rendering)"),
+    ("orjson", "structlog (log rendering)"),
     ("prometheus_client/", "prometheus_client (metrics)"),
     ("fastapi/", "fastapi (routing, dependencies, params)"),
     ("starlette/", "starlette (routing, requests, responses)"),
@@ -89,13 +92,22 @@ def table(counter: Counter[str], total: int, limit: int) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("workload", choices=("read", "list", "create", "mixed"))
+    parser.add_argument("workloads", nargs="+", choices=("read", "list", "create", "mixed"))
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
+    layers: dict[str, tuple[Counter[str], int]] = {}
+    for workload in args.workloads:
+        layers[workload] = await profile(workload, args)
+    if len(layers) > 1:
+        print("Self time by layer, per workload:\n\n" + layer_table(layers))
+
+
+async def profile(workload: str, args: argparse.Namespace) -> tuple[Counter[str], int]:
+    """Load the service with `workload` and sample it; print the tables, answer the layers."""
     py_spy = str(Path(sys.executable).parent / "py-spy")
-    output = ROOT / "bench" / f"profile-{args.workload}.txt"
+    output = ROOT / "bench" / f"profile-{workload}.txt"
     with (
         tempfile.TemporaryDirectory(prefix="profile-") as log_dir,
         cluster.throwaway_cluster() as own_server,
@@ -106,10 +118,10 @@ async def main() -> None:
             server = servers.Server(servers.service(url), Path(log_dir))
             try:
                 server.wait_ready("/notes/1")
-                run_wrk(server.base_url, args.workload, seconds=3, connections=8, max_id=args.notes)
+                run_wrk(server.base_url, workload, seconds=3, connections=8, max_id=args.notes)
                 load = threading.Thread(
                     target=run_wrk,
-                    args=(server.base_url, args.workload),
+                    args=(server.base_url, workload),
                     kwargs={
                         "seconds": args.seconds + 2,
                         "connections": args.connections,
@@ -140,10 +152,26 @@ async def main() -> None:
             finally:
                 server.stop()
     by_layer, by_function, by_self, total = summarize_all(output.read_text())
-    print(f"{total} samples of the serving process, workload {args.workload}\n")
+    print(f"{total} samples of the serving process, workload {workload}\n")
     print("Self time by layer:\n\n" + table(by_layer, total, 20) + "\n")
     print("Self time by function:\n\n" + table(by_self, total, 15) + "\n")
-    print("Inclusive time by function:\n\n" + table(by_function, total, 40))
+    print("Inclusive time by function:\n\n" + table(by_function, total, 40) + "\n")
+    return by_layer, total
+
+
+def layer_table(layers: dict[str, tuple[Counter[str], int]]) -> str:
+    """The layers' shares of the samples, one column per workload, largest first overall."""
+    overall: Counter[str] = Counter()
+    for by_layer, total in layers.values():
+        overall.update({name: count / total for name, count in by_layer.items()})
+    lines = [
+        "| layer | " + " | ".join(layers) + " |",
+        "|---|" + "--:|" * len(layers),
+    ]
+    for name, _ in overall.most_common():
+        shares = (by_layer[name] / total for by_layer, total in layers.values())
+        lines.append(f"| {name} | " + " | ".join(f"{share:.0%}" for share in shares) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

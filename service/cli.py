@@ -100,7 +100,7 @@ def serve(settings: Settings) -> None:
         port=settings.PORT,
         log_level=settings.LOG_LEVEL,
         log_config=None,  # the app configures logging: JSON lines (service.logs)
-        access_log=False,  # ours, with the request id and route: service.api.middleware.telemetry
+        access_log=False,  # ours, with the request id and route: service.api.middleware.edge
         server_header=False,
         timeout_graceful_shutdown=settings.SHUTDOWN_GRACE_SECONDS,
     )

@@ -12,6 +12,7 @@ import pytest
 
 from bench.load import Measurement, parse
 from bench.otlp_sink import otlp_sink
+from bench.profile import layer_table
 from bench.profile import summarize as summarize_profile
 from bench.report import (
     WORKLOADS,
@@ -99,6 +100,11 @@ def test_profile_samples_are_grouped_by_innermost_layer() -> None:
     assert by_layer["asyncpg (driver, pool)"] == 6
     assert by_layer["pypika (SQL building for tortoise)"] == 4
     assert by_function["main (service/cli.py:1)"] == 10
+    other, _, other_total = summarize_profile("main (service/cli.py:1) 5\n")
+    table = layer_table({"read": (by_layer, total), "list": (other, other_total)})
+    assert "| layer | read | list |" in table
+    assert "| asyncpg (driver, pool) | 60% | 0% |" in table
+    assert "| service (our code) | 0% | 100% |" in table
 
 
 def test_against_table_puts_the_revision_beside_the_service() -> None:
