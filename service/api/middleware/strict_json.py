@@ -96,7 +96,7 @@ def check_json_body(body: bytes) -> None:
         openers = text.count("[") + text.count("{")  # cheap: most bodies need no scan
         if openers > MAX_DEPTH and _nesting_depth(text) > MAX_DEPTH:
             raise _too_deep() from None  # e.g. the parse ran out of recursion
-        raise _malformed(exc) from None
+        raise _malformed(exc, text) from None
     if isinstance(document, (dict, list)) and _deeper_than(document, MAX_DEPTH):
         raise _too_deep()
 
@@ -105,10 +105,13 @@ def _too_deep() -> MalformedJson:
     return MalformedJson("json_too_deep", f"JSON nested more than {MAX_DEPTH} levels deep")
 
 
-def _malformed(exc: ValueError | RecursionError) -> MalformedJson:
+def _malformed(exc: ValueError | RecursionError, text: str) -> MalformedJson:
     if isinstance(exc, MalformedJson):
         return exc
     if isinstance(exc, json.JSONDecodeError):
-        return MalformedJson("json_invalid", f"Malformed JSON: {exc.msg}")
+        # What json.loads says of a byte order mark (the decoder itself does not check).
+        bom = text.startswith("\ufeff")
+        reason = "Unexpected UTF-8 BOM (decode using utf-8-sig)" if bom else exc.msg
+        return MalformedJson("json_invalid", f"Malformed JSON: {reason}")
     # e.g. an integer with more digits than Python converts
     return MalformedJson("json_invalid", "A JSON value is out of range")

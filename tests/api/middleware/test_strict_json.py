@@ -83,3 +83,9 @@ def test_the_message_names_the_duplicate_key() -> None:
         "msg": "The key 'text' appears more than once",
         "type": "json_duplicate_key",
     }
+
+
+def test_a_byte_order_mark_is_named() -> None:
+    with pytest.raises(MalformedJson) as caught:
+        check_json_body(b'\xef\xbb\xbf{"text": "t"}')
+    assert caught.value.message == ("Malformed JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)")
