@@ -63,11 +63,16 @@ def _nesting_depth(text: str) -> int:
     return deepest
 
 
+_CONTAINER_TYPES = frozenset((dict, list))  # what json.loads and the hook build
+
+
 def _deeper_than(container: dict[str, Any] | list[Any], limit: int) -> bool:
     """Whether a parsed container nests more than `limit` levels (itself counts as one)."""
     if limit == 0:
         return True
     children = container.values() if isinstance(container, dict) else container
+    if len(children) > 8 and _CONTAINER_TYPES.isdisjoint(map(type, children)):
+        return False  # many scalars: checked in C (the loop below costs more per child)
     for child in children:
         if isinstance(child, (dict, list)) and _deeper_than(child, limit - 1):
             return True
