@@ -149,15 +149,17 @@ else:
         completed: StrictBool
 
 
-def _rows_adapter() -> TypeAdapter[list[dict[str, Any]]]:
-    """Lists of notes as database rows (dicts): `NoteRead`'s fields as a TypedDict, so a page
-    validates and serializes in one pydantic pass each, without a model instance per row
-    (nor the Python validator that Tortoise's schema base class runs for each)."""
+def _row_type() -> Any:
+    """`NoteRead`'s fields as a TypedDict: a note as a database row (a dict) validates and
+    serializes in one pydantic pass, without a model instance (nor the Python validator that
+    Tortoise's schema base class runs for each). Extra keys (`owner`) are ignored."""
     make_typed_dict: Any = TypedDict
     fields = {name: field.annotation for name, field in NoteRead.model_fields.items()}
-    row = make_typed_dict("NoteRow", fields)
-    adapter: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[row])  # type: ignore[valid-type]
-    return adapter
+    return make_typed_dict("NoteRow", fields)
 
 
-NOTE_ROWS = _rows_adapter()
+_NoteRow = _row_type()
+NOTE_ROW: TypeAdapter[dict[str, Any]] = TypeAdapter(_NoteRow)
+"""One note as a row: what a create answers (`service.notes.create_note_row`)."""
+NOTE_ROWS: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[_NoteRow])  # type: ignore[valid-type]
+"""Lists of notes as rows: a page validates and serializes in one pass each."""

@@ -22,9 +22,14 @@ def note_response(
 
 
 def json_note_response(
-    body: str, *, version: int, status_code: int = 200, headers: Mapping[str, str] | None = None
+    body: str | bytes,
+    *,
+    version: int,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """A note already serialized (e.g. the stored answer to an idempotent create)."""
+    """A note already serialized (e.g. the stored answer to an idempotent create, or a new
+    note's row dumped by `NOTE_ROW`)."""
     return Response(
         body,
         status_code=status_code,

@@ -38,8 +38,7 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from service.idempotency import Created
-from service.schemas import NoteCreate, NotePatch, NoteRead, NoteReplace
+from service.schemas import NOTE_ROW, NoteCreate, NotePatch, NoteRead, NoteReplace
 from service.search import SearchLimits
 
 TAGS: list[str | Enum] = ["notes"]
@@ -130,14 +129,17 @@ async def create_note(
     Send an `Idempotency-Key` to make the request safe to retry: a retry with the same key and
     body answers the first 201 again and creates nothing."""
     fields = payload.model_dump()
+    body: str | bytes
     if idempotency_key is None:
-        note = await notes.create_note(client, fields)
-        created = Created(note.id, note.version, note.model_dump_json(), replayed=False)
+        # Straight from the row to JSON: no NoteRead instance to build and then dump.
+        row = await notes.create_note_row(client, fields)
+        note_id, version, body = row["id"], row["version"], NOTE_ROW.dump_json(row)
     else:
         created = await idempotency.create_once(client, idempotency_key, fields)
-    location = f"{request.scope.get('root_path', '')}{NOTES_PREFIX}/{created.note_id}"
+        note_id, version, body = created.note_id, created.version, created.body
+    location = f"{request.scope.get('root_path', '')}{NOTES_PREFIX}/{note_id}"
     return json_note_response(
-        created.body, version=created.version, status_code=201, headers={"Location": location}
+        body, version=version, status_code=201, headers={"Location": location}
     )
 
 
