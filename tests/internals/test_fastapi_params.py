@@ -10,9 +10,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 
-from service.internals.fastapi_params import remember_parameter_kinds
-
-REPLACED = ("_get_param_model", "field_annotation_is_sequence")
+from service.internals.fastapi_params import REPLACED, remember_parameter_kinds
 
 
 def test_the_functions_it_replaces_are_fastapis() -> None:
@@ -45,6 +43,8 @@ def test_it_answers_as_fastapi_does_for_every_declared_parameter(app: FastAPI) -
         for name, subject in (
             ("_get_param_model", field),
             ("field_annotation_is_sequence", field.field_info.annotation),
+            ("_get_param_aliases", field),
+            ("_is_json_field", field),
         ):
             remembered = getattr(solving, name)
             assert remembered(subject) == remembered.__wrapped__(subject), (name, field.name)
@@ -109,3 +109,12 @@ async def test_requests_are_solved_as_without_it(
     original = await solve(app, method, path, path_params, query, headers)
 
     assert remembered == original
+
+
+def test_a_question_with_options_is_asked_again(app: FastAPI) -> None:
+    remember_parameter_kinds()
+    (field, *_) = [f for f in declared_fields(app) if f.field_info.in_.value == "header"]
+    aliases: Any = solving._get_param_aliases
+    assert aliases(field) == aliases.__wrapped__(field)
+    converted = aliases(field, convert_underscores=True)
+    assert converted == aliases.__wrapped__(field, convert_underscores=True)
