@@ -120,6 +120,9 @@ class EdgeMiddleware:
                 mark_failed(span, f"{type(exc).__module__}.{type(exc).__qualname__}")
             raise
         finally:
+            # The exchange holds the server's `send`, whose owner holds the scope: a cycle
+            # that would keep every request's objects until the collector's next full pass.
+            del scope[_EXCHANGE]
             IN_FLIGHT.dec()
             route = route_label(scope, self.routes)
             record_exchange(scope, method, route, exchange.status, time.perf_counter() - started)

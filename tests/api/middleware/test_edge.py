@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 from fastapi import FastAPI
+from starlette.types import Message
 
 from service.api.middleware.edge import EdgeMiddleware
 from service.api_keys import KeyRing, digest_of, generate_key
@@ -22,6 +25,10 @@ def small_app() -> FastAPI:
     @app.post("/notes")
     async def create(payload: dict[str, str]) -> dict[str, str]:
         return payload
+
+    @app.get("/notes/ok")
+    async def ok() -> dict[str, str]:
+        return {"status": "ok"}
 
     @app.get("/notes/boom")
     async def boom() -> None:
@@ -91,3 +98,44 @@ async def test_steps_answer_in_order_keys_then_limits_then_body() -> None:
 async def test_new_request_ids_are_distinct() -> None:
     ids = {(await send("GET", "/notes/boom")).headers["x-request-id"] for _ in range(50)}
     assert len(ids) == 50
+
+
+class ServerCycle:
+    """What uvicorn's request-response cycle is to a request: it holds the scope and sends
+    with a bound method of its own."""
+
+    def __init__(self, scope: dict[str, object]) -> None:
+        self.scope = scope
+        self.sent: list[Message] = []
+
+    async def receive(self) -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+async def test_a_request_leaves_no_reference_cycle_behind() -> None:
+    """A cycle would keep each request's objects alive until the collector's next pass
+    over an older generation, which the service's tuning makes rare: memory grows."""
+    app = small_app()
+    scope = {"type": "http", "method": "GET", "path": "/notes/boom", "headers": []}
+    await ServerCycle(dict(scope)).receive()  # warm the imports
+    gc.collect()
+    gc.disable()
+    try:
+        keyed = [(b"authorization", f"Bearer {KEY}".encode())]
+        for path, headers, status in (
+            ("/notes/boom", [], 401),
+            ("/notes/boom", keyed, 500),
+            ("/notes/ok", keyed, 200),
+        ):
+            for _ in range(10):
+                request = {"path": path, "headers": headers, "query_string": b"", "state": {}}
+                cycle = ServerCycle({**scope, **request})
+                await app(cycle.scope, cycle.receive, cycle.send)
+                assert cycle.sent[0]["status"] == status
+        del cycle
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
