@@ -131,7 +131,7 @@ def test_a_database_restart_under_load(tmp_dir: Path) -> None:
             time.sleep(1.5)
 
         outcomes = list(load.outcomes)
-        errors = [line for line in server.log().splitlines() if '"level": "error"' in line]
+        errors = [line for line in server.log().splitlines() if '"level":"error"' in line]
         created = [o.body for o in outcomes if o.status == 201]
         missing: list[dict[str, Any]] = []
         with (

@@ -37,6 +37,7 @@ class BodyGate:
     def __init__(self, *, max_body_bytes: int, routes: Sequence[BaseRoute]) -> None:
         self.max_body_bytes = max_body_bytes
         self.routes = routes  # the router's own list: routes added later count too
+        self._serving: dict[str, tuple[int, list[BaseRoute]]] = {}  # method -> its routes
 
     async def admit(self, scope: Scope, receive: Receive) -> ServiceError | Receive:
         """The 415, 413 or 422 this request gets; or the channel the route then reads the
@@ -63,7 +64,16 @@ class BodyGate:
         return _replay(body, receive)
 
     def _served(self, scope: Scope) -> bool:
-        return serving_route(self.routes, scope) is not None
+        return serving_route(self._routes_for(scope["method"]), scope) is not None
+
+    def _routes_for(self, method: str) -> list[BaseRoute]:
+        """The routes that may serve `method` (a route for other methods is the router's
+        405): matching only these, a create matches one route instead of every one before."""
+        known = self._serving.get(method)
+        if known is None or known[0] != len(self.routes):
+            routes = [r for r in self.routes if method in (getattr(r, "methods", None) or {method})]
+            known = self._serving[method] = (len(self.routes), routes)
+        return known[1]
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
