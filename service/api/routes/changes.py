@@ -19,7 +19,7 @@ from service import changes
 from service.api import metrics
 from service.api.deps import AppSettings, ChangesQuery, CurrentClient, LastEventId
 from service.api.openapi.responses import HEADER_FEED_LINK, problem_responses
-from service.api.paths import NOTES_PREFIX
+from service.api.paths import NOTES_PREFIX, route_path
 from service.api.representation import JSON
 from service.change_notifier import NOTIFIER
 from service.changes import ChangeRead
@@ -70,6 +70,8 @@ class _ClaimsItsPath(APIRoute):
     instead of reaching /notes/{note_id} (where "changes" would be a note id: a 422)."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and route_path(scope) != self.path:
+            return Match.NONE, {}  # its path has no parameters: every other path, at once
         match, child_scope = super().matches(scope)
         return (Match.FULL if match is Match.PARTIAL else match), child_scope
 
