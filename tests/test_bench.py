@@ -62,7 +62,7 @@ def test_targets_compare_the_service_with_baseline_and_ceiling() -> None:
     assert rows["list: >= 4x baseline req/s"] == ("4.00x", True)
     assert rows["mixed: >= 50% of ceiling req/s"] == ("67%", True)
     assert rows["read: p99 <= 1.5x ceiling's"] == ("1.20x", True)
-    assert rows["service peak RSS < 80 MiB"] == ("70.0 MiB", True)
+    assert rows["service peak RSS <= 80 MiB"] == ("70.0 MiB", True)
     assert "| `GET /notes/{random id}` | service | 4,000 |" in comparison_table(results)
 
 
