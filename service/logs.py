@@ -185,11 +185,15 @@ atexit.register(flush_logs)
 os.register_at_fork(after_in_child=_after_fork)
 
 
-def _dumps_text(event_dict: EventDict, **kw: Any) -> str:
+def _dumps(event_dict: EventDict, **kw: Any) -> bytes:
     try:
-        return orjson.dumps(event_dict, **kw).decode()
+        return orjson.dumps(event_dict, **kw)
     except TypeError:  # what orjson refuses (lone surrogates, huge ints), json escapes
-        return json.dumps(event_dict, **kw)
+        return json.dumps(event_dict, **kw).encode()
+
+
+def _dumps_text(event_dict: EventDict, **kw: Any) -> str:
+    return _dumps(event_dict, **kw).decode()
 
 
 _access: Any = structlog.wrap_logger(None)  # replaced by configure_logging
@@ -261,7 +265,7 @@ def configure_logging(
             *ids,
             structlog.processors.add_log_level,
             _add_timestamp,
-            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+            structlog.processors.JSONRenderer(serializer=_dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(root.level),
         context_class=dict,

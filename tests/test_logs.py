@@ -18,7 +18,13 @@ import httpx
 import pytest
 
 from service.config import Settings
-from service.logs import ACCESS_LOGGER, DEFAULT_FLUSH_INTERVAL_SECONDS
+from service.logs import (
+    ACCESS_LOGGER,
+    DEFAULT_FLUSH_INTERVAL_SECONDS,
+    configure_logging,
+    flush_logs,
+    log_access,
+)
 from tests.servers import REPO_ROOT, check_may_start_processes, free_port, running_server
 
 pytestmark = pytest.mark.live
@@ -137,3 +143,14 @@ def test_several_workers_on_one_pipe_write_whole_lines(settings: Settings, tmp_d
     log = "\n".join(line for line in log.splitlines() if not line.startswith("INFO:"))
     logged = sorted(line["request_id"] for line in access_lines(log, long_id))
     assert logged == sorted(ids)
+
+
+def test_an_access_line_orjson_refuses_is_still_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """orjson refuses a lone surrogate (another ASGI server could put one in the path): the
+    line falls back to the standard library's escaping instead of failing the request."""
+    configure_logging("info")
+    capsys.readouterr()
+    log_access(method="GET", path="/notes/\udc80", status=404)
+    flush_logs()
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["path"] == "/notes/\udc80"
