@@ -31,8 +31,16 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # New ids: 32 hex digits, a random half for this process and a counter, unique without a
 # system call per request (uuid4 reads the kernel's random source every time).
-_PROCESS_ID_PART = os.urandom(8).hex()
+_process_id_part = os.urandom(8).hex()
 _counter = itertools.count(1)
+
+
+def _new_process_id_part() -> None:
+    global _process_id_part, _counter
+    _process_id_part, _counter = os.urandom(8).hex(), itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_new_process_id_part)  # a forked worker: ids of its own
 
 
 def request_id(scope: Scope) -> str:
@@ -43,7 +51,7 @@ def request_id(scope: Scope) -> str:
             if _VALID_REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return f"{_PROCESS_ID_PART}{next(_counter):016x}"
+    return f"{_process_id_part}{next(_counter):016x}"
 
 
 def method_label(scope: Scope) -> str:

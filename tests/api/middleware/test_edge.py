@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import os
 
 import httpx
 from fastapi import FastAPI
 from starlette.types import Message
 
 from service.api.middleware.edge import EdgeMiddleware
+from service.api.middleware.telemetry import request_id
 from service.api_keys import KeyRing, digest_of, generate_key
 from service.config import Settings
 from service.main import create_app
@@ -139,3 +141,19 @@ async def test_a_request_leaves_no_reference_cycle_behind() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_forked_process_makes_request_ids_of_its_own() -> None:
+    scope: dict[str, object] = {"headers": []}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first new id, to the parent
+        os.write(write, request_id(scope).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child_id = os.read(read, 64).decode()
+    os.close(read)
+    parent_id = request_id(scope)
+    assert len(child_id) == len(parent_id) == 32
+    assert child_id[:16] != parent_id[:16]
